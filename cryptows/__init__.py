@@ -1,0 +1,5 @@
+"""cryptows: a terminal market monitor for crypto traders."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

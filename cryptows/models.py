@@ -1,0 +1,117 @@
+"""Value types shared by every layer: quotes and the other events a venue adapter emits.
+
+All are immutable ``msgspec.Struct``s: cheap to build on the hot path, hashable, and encodable
+straight to JSON for NDJSON output.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class Channel(StrEnum):
+    """Which venue stream a quote came from; decides which fields are authoritative in a merge."""
+
+    BOOK = "book"
+    """Real-time top-of-book stream (Binance bookTicker, Bybit orderbook.1, OKX bbo-tbt)."""
+    TICKER = "ticker"
+    """Ticker stream: last price and 24 h volume, sometimes a (slower) bid/ask too."""
+
+
+class Quote(msgspec.Struct, frozen=True, kw_only=True):
+    """One venue's view of one symbol, as carried by one frame.
+
+    A field the frame does not carry is ``None`` (never zero): a consumer merging quotes keeps
+    the previous value for it. Prices are positive and finite and ``bid <= ask`` whenever both
+    are present; a frame that breaks that is a ``BadFrame`` instead.
+    """
+
+    venue: str
+    """Venue name, e.g. ``"binance"``."""
+    symbol: str
+    """Canonical symbol, ``BASE+QUOTE`` upper case (``"BTCUSDT"``)."""
+    channel: Channel
+    """The stream this came from."""
+    bid: float | None = None
+    """Best bid price."""
+    bid_size: float | None = None
+    """Quantity (base asset) at the best bid."""
+    ask: float | None = None
+    """Best ask price."""
+    ask_size: float | None = None
+    """Quantity (base asset) at the best ask."""
+    last: float | None = None
+    """Last traded price."""
+    volume_24h: float | None = None
+    """Rolling 24 h volume in the base asset."""
+    exchange_ts_ms: int | None = None
+    """The venue's own timestamp for the event (ms since the epoch), if it sends one."""
+    recv_mono_ns: int = 0
+    """``time.monotonic_ns()`` when the frame was received (0 when parsed offline)."""
+    recv_wall_ms: int = 0
+    """Wall-clock ms when the frame was received (0 when parsed offline)."""
+
+
+class SubscriptionAck(msgspec.Struct, frozen=True, kw_only=True):
+    """The venue confirmed a subscribe/unsubscribe request."""
+
+    venue: str
+    op: str = "subscribe"
+    """``"subscribe"``, ``"unsubscribe"`` or ``"list"``."""
+    req_id: str | None = None
+    """The request id echoed by the venue, as a string, if any."""
+    symbols: tuple[str, ...] = ()
+    """Canonical symbols the ack covers, where the frame or the request says."""
+    topics: tuple[str, ...] = ()
+    """Venue topics/streams the ack names, where it names them."""
+
+
+class SubscriptionError(msgspec.Struct, frozen=True, kw_only=True):
+    """The venue refused a request; ``symbol`` is set when the refusal is about one symbol."""
+
+    venue: str
+    message: str
+    """The venue's own error text."""
+    symbol: str | None = None
+    """Canonical symbol the error is about, when it can be told."""
+    code: str | None = None
+    """The venue's error code, as a string."""
+    req_id: str | None = None
+    """The request id echoed by the venue, if any."""
+
+
+class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
+    """A liveness signal from the venue: a pong to our ping, or a heartbeat message."""
+
+    venue: str
+    kind: str = "pong"
+    """``"pong"`` (answer to our app-level ping) or ``"heartbeat"`` (venue-initiated)."""
+    symbol: str | None = None
+    """For per-product heartbeats (Coinbase), the canonical symbol."""
+    exchange_ts_ms: int | None = None
+
+
+class Notice(msgspec.Struct, frozen=True, kw_only=True):
+    """The venue announced something about the connection itself, e.g. an imminent shutdown."""
+
+    venue: str
+    kind: str
+    """``"reconnect"``: the venue will close this connection soon; open a new one now."""
+    message: str
+    exchange_ts_ms: int | None = None
+
+
+class BadFrame(msgspec.Struct, frozen=True, kw_only=True):
+    """A frame that could not be used: counted and skipped, never a quote."""
+
+    venue: str
+    reason: str
+    """Why it was refused, one line."""
+    excerpt: str = ""
+    """The start of the frame, for diagnostics."""
+
+
+Event = Quote | SubscriptionAck | SubscriptionError | Heartbeat | Notice | BadFrame
+"""Everything ``VenueAdapter.parse`` can return."""

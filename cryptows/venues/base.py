@@ -1,0 +1,276 @@
+"""The venue adapter contract, and the checks every adapter applies to numbers from the wire.
+
+An adapter is sans-I/O: it builds the frames to send and turns received frames into events, and
+nothing in it awaits, sleeps, reads a clock or touches a socket. One adapter instance belongs to
+one connection, because it remembers the request ids it issued (to tell which symbols an error
+is about). The feed layer owns sockets, timers and reconnects.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+import msgspec
+
+from cryptows.models import BadFrame, Channel, Event, Quote
+from cryptows.symbols import Symbol
+
+Frame = bytes | str
+"""One WebSocket message as received: text frames as ``str``, binary frames as ``bytes``."""
+
+Number = str | float | int | None
+"""A number as venues send it: usually a decimal string, sometimes a JSON number, or absent."""
+
+_EXCERPT_CHARS = 200
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatPolicy:
+    """How a connection to this venue is kept alive and judged dead."""
+
+    app_ping_interval_s: float | None
+    """Send :meth:`VenueAdapter.ping_frame` this often (seconds); ``None``: the venue needs none."""
+    ping_when_idle: bool
+    """If true, the ping timer restarts on every received message (OKX's rule), so a ping is
+    only sent after ``app_ping_interval_s`` of silence."""
+    protocol_ping_interval_s: float | None
+    """WebSocket protocol (control-frame) ping cadence; ``None`` disables client pings."""
+    silence_timeout_s: float
+    """Watchdog bound: with nothing at all (data, pong, heartbeat) received for this long, the
+    connection is presumed dead and replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueLimits:
+    """The venue's documented limits that shape how we subscribe."""
+
+    max_topics_per_request: int
+    """Most topics (streams/args/products) in one subscribe message."""
+    max_topics_per_connection: int
+    """Most topics on one connection; beyond it the feed must open another connection."""
+    min_send_interval_s: float
+    """Least time between two client messages on one connection (rate limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request this adapter built: its operation and the canonical symbols it named."""
+
+    op: str
+    symbols: tuple[str, ...]
+
+
+class FrameError(Exception):
+    """A frame is unusable; the message is the reason recorded in the ``BadFrame``."""
+
+
+class VenueAdapter(ABC):
+    """One exchange's public market-data protocol, without I/O.
+
+    Subclasses set the class attributes and implement :meth:`venue_symbol`, :meth:`subscribe`,
+    :meth:`unsubscribe` and :meth:`_parse`. :meth:`parse` never raises: whatever goes wrong while
+    reading a frame becomes a :class:`~cryptows.models.BadFrame`.
+    """
+
+    name: ClassVar[str]
+    """Venue name used in config, flags and output (``"binance"``)."""
+    display_name: ClassVar[str]
+    """Name for humans (``"Binance"``)."""
+    default_ws_url: ClassVar[str]
+    """The public market-data WebSocket URL the client opens."""
+    default_rest_url: ClassVar[str]
+    """REST base for server time and the symbol list."""
+    default_taker_fee_pct: ClassVar[float]
+    """The venue's published retail-tier spot taker fee, in percent."""
+    heartbeat: ClassVar[HeartbeatPolicy]
+    limits: ClassVar[VenueLimits]
+    topics_per_symbol: ClassVar[int]
+    """How many topics one symbol costs (e.g. book + ticker = 2)."""
+
+    rest_time_path: ClassVar[str]
+    """REST path (under ``rest_url``) of the server-time endpoint."""
+    rest_symbols_path: ClassVar[str]
+    """REST path (with query) of the spot symbol list."""
+
+    def __init__(self) -> None:
+        self._next_id = 1
+        self._requests: dict[str, Request] = {}
+        """Request id -> what it asked for, to attribute acks and errors."""
+
+    # -- requests ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def venue_symbol(self, symbol: Symbol) -> str:
+        """The venue's spelling of ``symbol`` in requests (``btcusdt``, ``BTC-USDT``, ...)."""
+
+    @abstractmethod
+    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        """Text frames that subscribe to book and ticker data for ``symbols``, batched within
+        the venue's per-request limit. Send them at most one per ``limits.min_send_interval_s``."""
+
+    @abstractmethod
+    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        """Text frames that undo :meth:`subscribe` for ``symbols``."""
+
+    def ping_frame(self) -> str | None:
+        """The app-level ping to send per :attr:`heartbeat`, or ``None`` if the venue has none."""
+        return None
+
+    def _issue_id(self, op: str, symbols: Sequence[Symbol]) -> int:
+        req_id = self._next_id
+        self._next_id += 1
+        self._requests[str(req_id)] = Request(op, tuple(s.canonical for s in symbols))
+        return req_id
+
+    def request(self, req_id: str | int | None) -> Request | None:
+        """What a request this adapter issued asked for, or ``None`` if it is not ours."""
+        if req_id is None:
+            return None
+        return self._requests.get(str(req_id))
+
+    # -- REST (sans-I/O as well: the feed fetches, the adapter reads) -------------------------
+
+    @abstractmethod
+    def parse_server_time(self, body: bytes | str) -> int:
+        """Server time in epoch ms from the body of ``rest_time_path``.
+
+        Raises:
+            FrameError: the body is not the documented answer.
+        """
+
+    @abstractmethod
+    def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
+        """Canonical symbols currently trading, from the body of ``rest_symbols_path``.
+
+        Raises:
+            FrameError: the body is not the documented answer.
+        """
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def parse(self, frame: Frame, *, recv_mono_ns: int = 0, recv_wall_ms: int = 0) -> list[Event]:
+        """Turn one received frame into events; never raises.
+
+        Args:
+            frame: the message exactly as received (``str`` or ``bytes``).
+            recv_mono_ns: ``time.monotonic_ns()`` at receipt, stamped onto quotes.
+            recv_wall_ms: wall-clock ms at receipt, stamped onto quotes.
+
+        Returns:
+            Quotes, acks, subscription errors, heartbeats, notices, or one ``BadFrame``. Frames
+            that are valid but carry nothing we use (e.g. an unknown message type, which venues
+            ask clients to ignore) give an empty list.
+        """
+        try:
+            return self._parse(frame, recv_mono_ns, recv_wall_ms)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return [self.bad_frame(frame, f"undecodable: {exc}")]
+        except FrameError as exc:
+            return [self.bad_frame(frame, str(exc))]
+        except Exception as exc:  # noqa: BLE001 - the contract is that parse never raises
+            return [self.bad_frame(frame, f"unexpected {type(exc).__name__}: {exc}")]
+
+    @abstractmethod
+    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        """Parse one frame; may raise ``FrameError`` or msgspec errors for bad frames."""
+
+    def bad_frame(self, frame: Frame, reason: str) -> BadFrame:
+        """A ``BadFrame`` for ``frame`` with a short excerpt of it."""
+        text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+        return BadFrame(venue=self.name, reason=reason, excerpt=text[:_EXCERPT_CHARS])
+
+    def quote(
+        self,
+        symbol: str,
+        channel: Channel,
+        *,
+        bid: Number = None,
+        bid_size: Number = None,
+        ask: Number = None,
+        ask_size: Number = None,
+        last: Number = None,
+        volume_24h: Number = None,
+        exchange_ts_ms: Number = None,
+        recv_mono_ns: int = 0,
+        recv_wall_ms: int = 0,
+    ) -> Quote:
+        """Build a validated quote from wire values; raises ``FrameError`` if any is invalid."""
+        if not symbol:
+            raise FrameError("missing symbol")
+        q = Quote(
+            venue=self.name,
+            symbol=symbol,
+            channel=channel,
+            bid=price(bid, "bid"),
+            bid_size=amount(bid_size, "bid size"),
+            ask=price(ask, "ask"),
+            ask_size=amount(ask_size, "ask size"),
+            last=price(last, "last"),
+            volume_24h=amount(volume_24h, "volume"),
+            exchange_ts_ms=timestamp_ms(exchange_ts_ms),
+            recv_mono_ns=recv_mono_ns,
+            recv_wall_ms=recv_wall_ms,
+        )
+        if q.bid is not None and q.ask is not None and q.bid > q.ask:
+            raise FrameError(f"crossed book: bid {q.bid} > ask {q.ask}")
+        if q.bid is None and q.ask is None and q.last is None:
+            raise FrameError("no price in frame")
+        return q
+
+
+def _number(value: Number, what: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise FrameError(f"{what} is a boolean")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FrameError(f"{what} is not a number: {value!r:.40}") from None
+    if not math.isfinite(number):
+        raise FrameError(f"{what} is not finite: {value!r:.40}")
+    return number
+
+
+def price(value: Number, what: str = "price") -> float | None:
+    """A price from the wire: ``None`` if absent or ``""``; positive and finite otherwise."""
+    number = _number(value, what)
+    if number is not None and number <= 0:
+        raise FrameError(f"{what} is not positive: {value!r:.40}")
+    return number
+
+
+def amount(value: Number, what: str = "size") -> float | None:
+    """A size or volume: ``None`` if absent or ``""``; zero or more and finite otherwise."""
+    number = _number(value, what)
+    if number is not None and number < 0:
+        raise FrameError(f"{what} is negative: {value!r:.40}")
+    return number
+
+
+def timestamp_ms(value: Number) -> int | None:
+    """An epoch-ms timestamp sent as an integer or a decimal string; ``None`` if absent."""
+    number = _number(value, "timestamp")
+    if number is None:
+        return None
+    if number < 0:
+        raise FrameError(f"timestamp is negative: {value!r:.40}")
+    return int(number)
+
+
+def chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    """Split ``items`` into lists of at most ``size``."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def decode_rest(body: bytes | str, kind: type[_T], what: str) -> _T:
+    """Decode a REST body into ``kind``; any decoding problem becomes a ``FrameError``."""
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise FrameError(f"unexpected {what} answer: {exc}") from exc

@@ -1,0 +1,265 @@
+"""Binance spot public market data: ``<sym>@bookTicker`` (best bid/ask) + ``<sym>@ticker`` (24 h).
+
+Protocol (developers.binance.com/docs/binance-spot-api-docs/web-socket-streams):
+
+- The client opens the combined endpoint ``/stream`` and sends ``SUBSCRIBE``; every event then
+  arrives wrapped as ``{"stream": name, "data": payload}``. ``parse`` also takes the raw ``/ws``
+  form (the bare payload), so recordings of either endpoint replay.
+- Acks are ``{"result": null, "id": N}``; errors ``{"error": {"code", "msg"}, "id": N}`` (no ``id``
+  when the server could not read it).
+- An unknown but well-formed symbol is acked and then silent: symbols must be checked against
+  ``/api/v3/exchangeInfo`` before subscribing (the feed does that).
+- Spot ``bookTicker`` has no event type or time (keys ``u s b B a A``); it is routed by key set.
+- Heartbeat: the server sends a protocol ping every 20 s and the websockets library answers it.
+  Client messages (pongs and pings included) are limited to 5 per second per connection.
+- ``serverShutdown`` announces a disconnect: reconnect at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import msgspec
+
+from cryptows.models import (
+    Channel,
+    Event,
+    Notice,
+    SubscriptionAck,
+    SubscriptionError,
+)
+from cryptows.symbols import Symbol
+from cryptows.venues.base import (
+    Frame,
+    FrameError,
+    HeartbeatPolicy,
+    Number,
+    VenueAdapter,
+    VenueLimits,
+    decode_rest,
+)
+
+_BOOK = "bookTicker"
+_TICKER = "ticker"
+
+
+class _Payload(msgspec.Struct):
+    """Union of the payload shapes we read (bookTicker, 24hrTicker, miniTicker, serverShutdown)."""
+
+    e: str | None = None
+    E: int | str | None = None
+    s: str | None = None
+    u: int | None = None
+    b: Number = None
+    B: Number = None
+    a: Number = None
+    A: Number = None
+    c: Number = None
+    v: Number = None
+
+
+class _Error(msgspec.Struct):
+    code: int | str | None = None
+    msg: str = ""
+
+
+class _Frame(_Payload):
+    """A raw payload, a combined ``{"stream","data"}`` envelope, an ack or an error."""
+
+    stream: str | None = None
+    data: _Payload | None = None
+    result: list[str] | None | msgspec.UnsetType = msgspec.UNSET
+    id: int | str | None = None
+    error: _Error | None = None
+
+
+class _ServerTime(msgspec.Struct):
+    serverTime: int
+
+
+class _SymbolInfo(msgspec.Struct):
+    symbol: str
+    status: str
+    baseAsset: str = ""
+    quoteAsset: str = ""
+
+
+class _ExchangeInfo(msgspec.Struct):
+    symbols: list[_SymbolInfo]
+
+
+_decoder = msgspec.json.Decoder(_Frame)
+
+
+class BinanceAdapter(VenueAdapter):
+    """Binance spot (``stream.binance.com``)."""
+
+    name: ClassVar[str] = "binance"
+    display_name: ClassVar[str] = "Binance"
+    default_ws_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
+    default_rest_url: ClassVar[str] = "https://api.binance.com"
+    # binance.com fee schedule: regular user (VIP 0) spot taker 0.1000 %.
+    default_taker_fee_pct: ClassVar[float] = 0.10
+    rest_time_path: ClassVar[str] = "/api/v3/time"
+    rest_symbols_path: ClassVar[str] = "/api/v3/exchangeInfo"
+    heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
+        app_ping_interval_s=None,
+        ping_when_idle=False,
+        # Our own protocol pings count against the 5 msg/s budget; one per 20 s is negligible
+        # and gives the watchdog a pong to see on a quiet connection.
+        protocol_ping_interval_s=20.0,
+        silence_timeout_s=60.0,
+    )
+    limits: ClassVar[VenueLimits] = VenueLimits(
+        # No documented per-request cap; 200 streams keeps a SUBSCRIBE small.
+        max_topics_per_request=200,
+        max_topics_per_connection=1024,
+        min_send_interval_s=0.25,  # 5 incoming messages/s per connection, with a margin
+    )
+    topics_per_symbol: ClassVar[int] = 2
+
+    def venue_symbol(self, symbol: Symbol) -> str:
+        """Stream-name spelling: lower case, no separator (``btcusdt``)."""
+        return symbol.canonical.lower()
+
+    def streams(self, symbols: Sequence[Symbol]) -> list[str]:
+        """Stream names for ``symbols``: ``<sym>@bookTicker`` and ``<sym>@ticker`` each."""
+        return [f"{self.venue_symbol(s)}@{kind}" for s in symbols for kind in (_BOOK, _TICKER)]
+
+    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("SUBSCRIBE", symbols)
+
+    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("UNSUBSCRIBE", symbols)
+
+    def _requests_for(self, method: str, symbols: Sequence[Symbol]) -> list[str]:
+        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
+        frames = []
+        for i in range(0, len(symbols), per_request):
+            batch = symbols[i : i + per_request]
+            req_id = self._issue_id(method.lower(), batch)
+            body = {"method": method, "params": self.streams(batch), "id": req_id}
+            frames.append(msgspec.json.encode(body).decode())
+        return frames
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        msg = _decoder.decode(frame)
+        if msg.error is not None:
+            return [self._error(msg)]
+        if msg.result is not msgspec.UNSET:
+            return [self._ack(msg)]
+        if msg.stream is not None:
+            if msg.data is None:
+                raise FrameError(f"combined frame for {msg.stream!r} has no data")
+            return self._payload(msg.data, msg.stream, recv_mono_ns, recv_wall_ms)
+        return self._payload(msg, None, recv_mono_ns, recv_wall_ms)
+
+    def _error(self, msg: _Frame) -> SubscriptionError:
+        assert msg.error is not None
+        req_id = None if msg.id is None else str(msg.id)
+        request = self.request(req_id)
+        symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
+        code = None if msg.error.code is None else str(msg.error.code)
+        return SubscriptionError(
+            venue=self.name, message=msg.error.msg, symbol=symbol, code=code, req_id=req_id
+        )
+
+    def _ack(self, msg: _Frame) -> SubscriptionAck:
+        req_id = None if msg.id is None else str(msg.id)
+        if isinstance(msg.result, list):
+            topics = tuple(msg.result)
+            symbols = tuple(dict.fromkeys(t.split("@", 1)[0].upper() for t in topics))
+            return SubscriptionAck(
+                venue=self.name, op="list", req_id=req_id, symbols=symbols, topics=topics
+            )
+        request = self.request(req_id)
+        op = request.op if request else "unknown"
+        symbols = request.symbols if request else ()
+        return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+
+    def _payload(
+        self, p: _Payload, stream: str | None, recv_mono_ns: int, recv_wall_ms: int
+    ) -> list[Event]:
+        kind = stream.rsplit("@", 1)[-1] if stream else None
+        if p.e == "serverShutdown":
+            return [
+                Notice(
+                    venue=self.name,
+                    kind="reconnect",
+                    message="Binance server shutting down",
+                    exchange_ts_ms=_int_or_none(p.E),
+                )
+            ]
+        stamp = {"recv_mono_ns": recv_mono_ns, "recv_wall_ms": recv_wall_ms}
+        if p.e == "24hrTicker":
+            _require(p, "24hrTicker", "s", "c", "v")
+            return [
+                self.quote(
+                    _symbol(p.s),
+                    Channel.TICKER,
+                    bid=p.b,
+                    bid_size=p.B,
+                    ask=p.a,
+                    ask_size=p.A,
+                    last=p.c,
+                    volume_24h=p.v,
+                    exchange_ts_ms=p.E,
+                    **stamp,
+                )
+            ]
+        if p.e == "24hrMiniTicker":
+            _require(p, "24hrMiniTicker", "s", "c", "v")
+            return [
+                self.quote(
+                    _symbol(p.s), Channel.TICKER, last=p.c, volume_24h=p.v, exchange_ts_ms=p.E,
+                    **stamp,
+                )
+            ]  # fmt: skip
+        if p.e is None and (kind == _BOOK or p.u is not None):
+            _require(p, "bookTicker", "s", "b", "B", "a", "A")
+            return [
+                self.quote(
+                    _symbol(p.s),
+                    Channel.BOOK,
+                    bid=p.b,
+                    bid_size=p.B,
+                    ask=p.a,
+                    ask_size=p.A,
+                    exchange_ts_ms=p.E,  # spot sends none; futures-style frames do
+                    **stamp,
+                )
+            ]
+        if p.e is not None:
+            return []  # a stream we did not ask for (kline, trade, ...): not ours to judge
+        raise FrameError("unrecognised frame: neither an event, an ack nor an error")
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    def parse_server_time(self, body: bytes | str) -> int:
+        return decode_rest(body, _ServerTime, "/api/v3/time").serverTime
+
+    def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
+        info = decode_rest(body, _ExchangeInfo, "/api/v3/exchangeInfo")
+        return frozenset(s.symbol.upper() for s in info.symbols if s.status == "TRADING")
+
+
+def _require(p: _Payload, what: str, *fields: str) -> None:
+    missing = [f for f in fields if getattr(p, f) in (None, "")]
+    if missing:
+        raise FrameError(f"{what} frame missing {', '.join(missing)}")
+
+
+def _symbol(s: str | None) -> str:
+    if not s or not s.isalnum():
+        raise FrameError(f"bad symbol {s!r:.40}")
+    return s.upper()
+
+
+def _int_or_none(value: int | str | None) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None

@@ -1,0 +1,352 @@
+"""Bybit v5 spot public market data: ``orderbook.1.<SYM>`` (best bid/ask) + ``tickers.<SYM>``.
+
+Protocol (bybit-exchange.github.io/docs/v5/ws/connect, .../v5/websocket/public/orderbook and
+.../ticker; unofficial details from live captures are listed in tests/fixtures/bybit/SOURCES.md):
+
+- Requests are ``{"req_id": "<id>", "op": "subscribe"|"unsubscribe", "args": [topic, ...]}``;
+  spot takes at most 10 args per request, and one public connection at most 21,000 characters
+  of args. Topics are case-sensitive: the symbol is upper case (``orderbook.1.BTCUSDT``).
+- The spot ack is ``{"success": true, "ret_msg": "subscribe", "conn_id", "req_id", "op"}``
+  (``ret_msg`` is empty on linear/inverse), so acks are told by ``op`` + ``success``. A refusal
+  (undocumented) has ``"success": false`` and, on spot, ``ret_msg`` like ``Invalid symbol
+  :[orderbook.1.NOPEUSDT]``; some refusals (``args size >10``) name no topic. A duplicate
+  subscribe gets no reply at all.
+- Heartbeat: the docs recommend an app-level ``{"req_id", "op": "ping"}`` every 20 s. The spot
+  pong is ``{"success": true, "ret_msg": "pong", "conn_id", "op": "ping"}`` -- ``op`` is
+  ``ping``, not ``pong`` -- with ``req_id`` echoed when sent; ``"op": "pong"`` (option, private)
+  is accepted too. With neither pings nor data the server cuts a connection after ~10 min.
+- ``orderbook.1`` is snapshot-only since 2025-03-20 and pushed every 10 ms on change (the same
+  snapshot again every 3 s when nothing changes); older level-1 ``delta`` frames with one side
+  empty (``"b": []``) are still read, the empty side giving ``None``. A level of size ``"0"``
+  means the side is absent. Deeper books (``orderbook.50`` ...) are not ours: their deltas give
+  no top of book without local book state, so they yield nothing.
+- Spot ``tickers`` (snapshot-only, every 50 ms) carry last price and 24 h volume but **no**
+  bid/ask; ``bid1Price``/``ask1Price`` (linear/inverse shape) are read when present. ``""``
+  means missing, never zero. ``ts`` (event time, ms) is top-level, outside ``data``.
+- Numbers are strings (prices, sizes, volumes) or JSON integers (``ts``, ``u``, ``seq``).
+- REST answers are ``{"retCode": 0, "retMsg": "OK", "result": ..., "time": <ms>}``; a non-zero
+  ``retCode`` is an error. Spot instruments-info returns only ``Trading`` symbols, unpaginated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+import msgspec
+
+from cryptows.models import Channel, Event, Heartbeat, SubscriptionAck, SubscriptionError
+from cryptows.symbols import Symbol
+from cryptows.venues.base import (
+    Frame,
+    FrameError,
+    HeartbeatPolicy,
+    Number,
+    VenueAdapter,
+    VenueLimits,
+    amount,
+    decode_rest,
+)
+
+_BOOK_PREFIX = "orderbook."
+_BOOK_DEPTH = "1"
+_TICKER_PREFIX = "tickers."
+
+_Value = str | float | int
+"""A number inside a book level: a decimal string, or (tolerated) a JSON number."""
+
+_TOPIC_IN_MESSAGE = re.compile(r"\[([^\]\s,]+)|topic:([^\s,\]]+)")
+"""The topic named in an error text: ``Invalid symbol :[orderbook.1.X]`` (spot) or
+``error:handler not found,topic:orderbook.50.X`` (linear)."""
+
+
+class _Data(msgspec.Struct):
+    """Union of the ``data`` objects we read (orderbook, tickers); other keys are ignored."""
+
+    s: str | None = None
+    b: list[tuple[_Value, _Value]] | None = None
+    a: list[tuple[_Value, _Value]] | None = None
+    symbol: str | None = None
+    lastPrice: Number = None
+    volume24h: Number = None
+    bid1Price: Number = None
+    bid1Size: Number = None
+    ask1Price: Number = None
+    ask1Size: Number = None
+
+
+class _Frame(msgspec.Struct):
+    """A topic push, an ack, an error or a pong."""
+
+    topic: str | None = None
+    type: str | None = None
+    ts: Number = None
+    # Spot data is an object; some topics we never ask for (publicTrade, kline) send an array.
+    data: _Data | list[msgspec.Raw] | None = None
+    success: bool | None = None
+    ret_msg: str = ""
+    op: str | None = None
+    req_id: str | int | None = None
+
+
+class _TimeResult(msgspec.Struct):
+    timeSecond: str | None = None
+    timeNano: str | None = None
+
+
+class _TimeAnswer(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _TimeResult | None = None
+    time: int | None = None
+
+
+class _Instrument(msgspec.Struct):
+    symbol: str
+    status: str
+
+
+class _InstrumentList(msgspec.Struct):
+    items: list[_Instrument] = msgspec.field(default_factory=list, name="list")
+
+
+class _InstrumentsAnswer(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+    result: _InstrumentList | None = None
+
+
+_decoder = msgspec.json.Decoder(_Frame)
+
+
+class BybitAdapter(VenueAdapter):
+    """Bybit v5 spot (``stream.bybit.com/v5/public/spot``)."""
+
+    name: ClassVar[str] = "bybit"
+    display_name: ClassVar[str] = "Bybit"
+    default_ws_url: ClassVar[str] = "wss://stream.bybit.com/v5/public/spot"
+    default_rest_url: ClassVar[str] = "https://api.bybit.com"
+    # bybit.com fee schedule: VIP 0 (regular user) spot taker 0.1000 %.
+    default_taker_fee_pct: ClassVar[float] = 0.10
+    rest_time_path: ClassVar[str] = "/v5/market/time"
+    rest_symbols_path: ClassVar[str] = "/v5/market/instruments-info?category=spot"
+    heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
+        # The docs recommend an app-level ping every 20 s; its pong is a visible Heartbeat.
+        app_ping_interval_s=20.0,
+        ping_when_idle=False,
+        # The app-level ping already proves the path both ways every 20 s; control-frame pings
+        # would only add traffic Bybit does not ask for.
+        protocol_ping_interval_s=None,
+        # orderbook.1 pushes every 10 ms on change and repeats itself every 3 s when quiet, and a
+        # pong arrives every 20 s: 30 s of total silence is one missed pong plus 10 s of grace.
+        silence_timeout_s=30.0,
+    )
+    limits: ClassVar[VenueLimits] = VenueLimits(
+        max_topics_per_request=10,  # spot: at most 10 args per subscribe request
+        # At most 21,000 characters of args per public connection. The longest canonical symbol
+        # is 25 characters (20-character base + 5-character quote, see symbols.py), so one
+        # symbol costs at most len('"orderbook.1.<25>",') + len('"tickers.<25>",') = 40 + 36
+        # = 76 characters, counted with JSON quotes and commas however the server measures:
+        # 250 symbols (500 topics) is at most 19,000, a 10 % margin under the limit.
+        max_topics_per_connection=500,
+        # No client message rate is documented for public streams; 10 messages/s keeps a
+        # 250-symbol connection's 50 subscribe requests to 5 s without bursting.
+        min_send_interval_s=0.1,
+    )
+    topics_per_symbol: ClassVar[int] = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pings = 0
+        """Pings sent; pings get ids of their own (``ping-N``), never recorded as requests."""
+
+    def venue_symbol(self, symbol: Symbol) -> str:
+        """Topic spelling: the canonical form, upper case (``BTCUSDT``); topics are
+        case-sensitive."""
+        return symbol.canonical
+
+    def topics(self, symbols: Sequence[Symbol]) -> list[str]:
+        """Topics for ``symbols``: ``orderbook.1.<SYM>`` and ``tickers.<SYM>`` each."""
+        return [
+            topic
+            for s in symbols
+            for topic in (
+                f"{_BOOK_PREFIX}{_BOOK_DEPTH}.{self.venue_symbol(s)}",
+                f"{_TICKER_PREFIX}{self.venue_symbol(s)}",
+            )
+        ]
+
+    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("subscribe", symbols)
+
+    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("unsubscribe", symbols)
+
+    def ping_frame(self) -> str:
+        """``{"req_id": "ping-N", "op": "ping"}`` with a fresh ``N`` each time."""
+        self._pings += 1
+        return msgspec.json.encode({"req_id": f"ping-{self._pings}", "op": "ping"}).decode()
+
+    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
+        # A symbol's topics never straddle two requests, so an error names the right symbols.
+        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
+        frames = []
+        for i in range(0, len(symbols), per_request):
+            batch = symbols[i : i + per_request]
+            req_id = str(self._issue_id(op, batch))
+            body = {"req_id": req_id, "op": op, "args": self.topics(batch)}
+            frames.append(msgspec.json.encode(body).decode())
+        return frames
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        msg = _decoder.decode(frame)
+        if msg.topic is not None:
+            return self._push(msg, msg.topic, recv_mono_ns, recv_wall_ms)
+        if msg.success is False:
+            return [self._error(msg)]
+        if msg.op == "pong" or (msg.op == "ping" and msg.success is True):
+            return [Heartbeat(venue=self.name, kind="pong")]
+        if msg.success is True and msg.op in ("subscribe", "unsubscribe"):
+            return [self._ack(msg, msg.op)]
+        if msg.op is not None or msg.type is not None:
+            return []  # auth replies, option COMMAND_RESP, ...: well formed, not ours
+        raise FrameError("unrecognised frame: neither a topic push, a reply nor a pong")
+
+    def _req_id(self, msg: _Frame) -> str | None:
+        # Linear/inverse replies carry "req_id": "" when the request had none.
+        return None if msg.req_id is None or msg.req_id == "" else str(msg.req_id)
+
+    def _ack(self, msg: _Frame, op: str) -> SubscriptionAck:
+        req_id = self._req_id(msg)
+        request = self.request(req_id)
+        symbols = request.symbols if request else ()
+        return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+
+    def _error(self, msg: _Frame) -> SubscriptionError:
+        req_id = self._req_id(msg)
+        symbol = _symbol_in_message(msg.ret_msg)
+        if symbol is None:
+            request = self.request(req_id)
+            symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
+        return SubscriptionError(venue=self.name, message=msg.ret_msg, symbol=symbol, req_id=req_id)
+
+    def _push(self, msg: _Frame, topic: str, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        is_book = topic.startswith(_BOOK_PREFIX)
+        if not is_book and not topic.startswith(_TICKER_PREFIX):
+            return []  # a topic we did not ask for (publicTrade, kline, ...)
+        if is_book and topic.split(".")[1:2] != [_BOOK_DEPTH]:
+            # orderbook.50/200/1000: deltas need a local book to give a top of book; we only
+            # subscribe to level 1, which carries the best bid/ask whole in every frame.
+            return []
+        if msg.data is None:
+            raise FrameError(f"push for {topic!r} has no data")
+        if isinstance(msg.data, list):
+            raise FrameError(f"push for {topic!r} has an array as data")
+        fallback = topic.rsplit(".", 1)[-1]
+        stamp = {"recv_mono_ns": recv_mono_ns, "recv_wall_ms": recv_wall_ms}
+        if is_book:
+            return [self._book(msg.data, fallback, msg.ts, stamp)]
+        return self._ticker(msg.data, fallback, msg.type, msg.ts, stamp)
+
+    def _book(self, d: _Data, fallback: str, ts: Number, stamp: dict[str, int]) -> Event:
+        if d.b is None or d.a is None:
+            raise FrameError(f"orderbook frame missing {'b' if d.b is None else 'a'}")
+        bid, bid_size = _best(d.b, "bid")
+        ask, ask_size = _best(d.a, "ask")
+        return self.quote(
+            _symbol(d.s or fallback),
+            Channel.BOOK,
+            bid=bid,
+            bid_size=bid_size,
+            ask=ask,
+            ask_size=ask_size,
+            exchange_ts_ms=ts,
+            **stamp,
+        )
+
+    def _ticker(
+        self, d: _Data, fallback: str, kind: str | None, ts: Number, stamp: dict[str, int]
+    ) -> list[Event]:
+        if kind == "delta":
+            # Linear/inverse deltas omit unchanged fields; one without any price says nothing.
+            if all(v in (None, "") for v in (d.lastPrice, d.bid1Price, d.ask1Price)):
+                return []
+        else:
+            missing = [k for k in ("lastPrice", "volume24h") if getattr(d, k) in (None, "")]
+            if missing:
+                raise FrameError(f"tickers frame missing {', '.join(missing)}")
+        return [
+            self.quote(
+                _symbol(d.symbol or fallback),
+                Channel.TICKER,
+                bid=d.bid1Price,
+                bid_size=d.bid1Size,
+                ask=d.ask1Price,
+                ask_size=d.ask1Size,
+                last=d.lastPrice,
+                volume_24h=d.volume24h,
+                exchange_ts_ms=ts,
+                **stamp,
+            )
+        ]
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    def parse_server_time(self, body: bytes | str) -> int:
+        """Server time from ``result.timeNano`` (the endpoint's answer), else the envelope's
+        ``time`` (when the answer was made), both in ms."""
+        answer = decode_rest(body, _TimeAnswer, self.rest_time_path)
+        _check_ret_code(answer.retCode, answer.retMsg, self.rest_time_path)
+        nano = answer.result.timeNano if answer.result else None
+        if nano:
+            if not nano.isdigit():
+                raise FrameError(f"unexpected {self.rest_time_path} answer: timeNano {nano!r:.40}")
+            return int(nano) // 1_000_000
+        if answer.time is None:
+            raise FrameError(f"unexpected {self.rest_time_path} answer: no time in it")
+        return answer.time
+
+    def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
+        answer = decode_rest(body, _InstrumentsAnswer, "/v5/market/instruments-info")
+        _check_ret_code(answer.retCode, answer.retMsg, "/v5/market/instruments-info")
+        if answer.result is None:
+            raise FrameError("unexpected /v5/market/instruments-info answer: no result")
+        # ``symbol`` is the spelling topics accept, which is what a subscription needs.
+        return frozenset(i.symbol.upper() for i in answer.result.items if i.status == "Trading")
+
+
+def _best(levels: list[tuple[_Value, _Value]], side: str) -> tuple[_Value | None, _Value | None]:
+    """Price and size of the first level; ``(None, None)`` when the side is empty or its size
+    is 0 (level 1 has nothing on that side)."""
+    if not levels:
+        return None, None
+    level_price, size = levels[0]
+    if level_price == "":
+        raise FrameError(f"{side} level has no price")
+    if amount(size, f"{side} size") == 0:
+        return None, None
+    return level_price, size
+
+
+def _symbol(s: str | None) -> str:
+    if not s or not s.isalnum():
+        raise FrameError(f"bad symbol {s!r:.40}")
+    return s.upper()
+
+
+def _symbol_in_message(message: str) -> str | None:
+    """The symbol of the topic an error text names, if it names one."""
+    match = _TOPIC_IN_MESSAGE.search(message)
+    if match is None:
+        return None
+    topic = match.group(1) or match.group(2)
+    symbol = topic.rsplit(".", 1)[-1]
+    return symbol.upper() if "." in topic and symbol.isalnum() else None
+
+
+def _check_ret_code(code: int, message: str, what: str) -> None:
+    if code != 0:
+        raise FrameError(f"{what} answered retCode {code}: {message:.100}")

@@ -1,0 +1,304 @@
+"""Coinbase Exchange public market data: the ``ticker`` channel (best bid/ask + last + 24 h) and
+the ``heartbeat`` channel (liveness), on ``wss://ws-feed.exchange.coinbase.com``.
+
+This is the Coinbase *Exchange* feed, not Advanced Trade (whose frames are not interchangeable).
+Protocol (docs.cdp.coinbase.com/exchange/websocket-feed/{overview,channels,rate-limits,errors}):
+
+- Products are spelled ``BASE-QUOTE`` (``BTC-USD``, ``BTC-USDT``); USD and USDT are separate
+  books. The client sends ``{"type":"subscribe","product_ids":[...],"channels":["ticker",
+  "heartbeat"]}``; root ``product_ids`` apply to every channel named as a string. ``unsubscribe``
+  has the same shape. Nothing carries a request id, so this adapter issues none (the base class's
+  id bookkeeping could never be matched to a reply and would only grow).
+- The reply is ``{"type":"subscriptions","channels":[{"name","product_ids"}...]}``: the
+  connection's whole, cumulative subscription state, sent after unsubscribes too. It becomes a
+  ``SubscriptionAck(op="subscribe")`` naming every product (canonical) and ``channel:PRODUCT``
+  topic. Extra keys in ``channels[]`` are ignored.
+- Errors are ``{"type":"error","message":"Failed to subscribe","reason":...}``; they become a
+  ``SubscriptionError`` whose message is ``"<message>: <reason>"`` (each part verbatim; just one
+  of them if the other is absent) and whose symbol is read from a reason of the form
+  ``"<ID> is not a valid product"`` (an empty id, seen when a channel object had
+  ``product_ids: []``, gives no symbol). **One bad product id makes the server ignore the whole
+  subscribe message**, valid ids included: the feed checks ids against REST ``/products`` first.
+- ``ticker`` is sent on every match (batched during cascades) and, with no authentication, is
+  the venue's only real-time best bid/ask: one frame carries book and ticker fields, so it gives
+  one quote on ``Channel.TICKER`` with bid/ask (+ sizes), last, 24 h volume and ``time``. Older
+  frames (2020) lack ``best_bid_size``/``best_ask_size``; the first ticker after subscribing
+  has historically lacked ``time`` (both become ``None``). Decimals are JSON strings; ``time`` is
+  RFC 3339 with a ``Z`` and a fraction of varying precision (or none).
+- ``heartbeat`` sends one frame per subscribed product per second. Its arrival is the liveness
+  signal (``last_trade_id`` is reported stuck at 0, so it is not read). No app-level ping exists.
+- Clients must ignore message types they do not know: those give ``[]``.
+- Limits: 100 client messages/s per IP, 10 subscriptions per product per channel (each
+  connection uses one; two overlap during a reconnect), subscribe within 5 s of connecting or be
+  disconnected; slow readers (``ErrSlowConsume``) and oversized messages are disconnected.
+- REST: ``/time`` gives ``{"iso","epoch"}`` (epoch in float seconds); ``/products`` lists products
+  with ``base_currency``/``quote_currency`` (ids such as ``BTCAUCTION-USD`` exist, so the id's
+  prefix is not the base) and ``status`` (online/offline/internal/delisted).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, ClassVar
+
+import msgspec
+
+from cryptows.models import (
+    Channel,
+    Event,
+    Heartbeat,
+    SubscriptionAck,
+    SubscriptionError,
+)
+from cryptows.symbols import Symbol, canonical_from_pair
+from cryptows.venues.base import (
+    Frame,
+    FrameError,
+    HeartbeatPolicy,
+    Number,
+    VenueAdapter,
+    VenueLimits,
+    chunks,
+    decode_rest,
+)
+
+_CHANNELS = ("ticker", "heartbeat")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_INVALID_PRODUCT = re.compile(r"(\S*) is not a valid product")
+_ASSET = re.compile(r"[A-Z0-9]{1,20}")
+
+_Time = Annotated[datetime, msgspec.Meta(tz=True)]
+"""An RFC 3339 time with an offset; msgspec parses it (any fraction precision, or none) and
+rejects anything else, which makes the frame a ``BadFrame``."""
+
+
+class _Ticker(msgspec.Struct, tag_field="type", tag="ticker"):
+    product_id: str | None = None
+    price: Number = None
+    best_bid: Number = None
+    best_bid_size: Number = None
+    best_ask: Number = None
+    best_ask_size: Number = None
+    volume_24h: Number = None
+    time: _Time | None = None
+
+
+class _Heartbeat(msgspec.Struct, tag_field="type", tag="heartbeat"):
+    product_id: str | None = None
+    time: _Time | None = None
+
+
+class _ChannelInfo(msgspec.Struct):
+    """One entry of a ``subscriptions`` reply; other keys (``account_ids``, ...) are ignored."""
+
+    name: str
+    product_ids: list[str] = []
+
+
+class _Subscriptions(msgspec.Struct, tag_field="type", tag="subscriptions"):
+    channels: list[_ChannelInfo] = []
+
+
+class _Error(msgspec.Struct, tag_field="type", tag="error"):
+    message: str = ""
+    reason: str = ""
+
+
+class _Typed(msgspec.Struct):
+    """Only the ``type`` of a frame: read when the full decode fails, to tell an unknown message
+    type (to be ignored) from a malformed known one (a bad frame)."""
+
+    type: str
+
+
+_KNOWN_TYPES = frozenset({"ticker", "heartbeat", "subscriptions", "error"})
+
+
+class _ServerTime(msgspec.Struct):
+    iso: _Time | None = None
+    epoch: float | None = None
+
+
+class _Product(msgspec.Struct):
+    id: str
+    base_currency: str
+    quote_currency: str
+    status: str
+    trading_disabled: bool | None = None
+
+
+_decoder = msgspec.json.Decoder(_Ticker | _Heartbeat | _Subscriptions | _Error)
+_type_decoder = msgspec.json.Decoder(_Typed)  # only on the failure path, never per quote
+
+
+class CoinbaseAdapter(VenueAdapter):
+    """Coinbase Exchange (``ws-feed.exchange.coinbase.com``)."""
+
+    name: ClassVar[str] = "coinbase"
+    display_name: ClassVar[str] = "Coinbase"
+    default_ws_url: ClassVar[str] = "wss://ws-feed.exchange.coinbase.com"
+    default_rest_url: ClassVar[str] = "https://api.exchange.coinbase.com"
+    # Coinbase Exchange fee schedule: lowest 30-day-volume tier 0.60 % taker / 0.40 % maker.
+    default_taker_fee_pct: ClassVar[float] = 0.60
+    rest_time_path: ClassVar[str] = "/time"
+    rest_symbols_path: ClassVar[str] = "/products"
+    heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
+        # Coinbase has no app-level ping; the heartbeat channel is the liveness signal.
+        app_ping_interval_s=None,
+        ping_when_idle=False,
+        # A protocol ping every 20 s costs nothing against 100 messages/s and still gives the
+        # watchdog a pong if the connection is up but (briefly) has no subscriptions.
+        protocol_ping_interval_s=20.0,
+        # Every subscribed product sends a heartbeat each second: 10 s of total silence is ten
+        # missed heartbeats in a row, far beyond jitter, so the connection is presumed dead.
+        silence_timeout_s=10.0,
+    )
+    limits: ClassVar[VenueLimits] = VenueLimits(
+        # 50 products (x 2 channels) per message: no documented cap, but one bad id voids the
+        # whole message, so modest batches bound the damage, stay far from "Message too big"
+        # (~700 bytes each) and still cover a connection in a few messages, well inside 5 s.
+        max_topics_per_request=100,
+        # No documented per-connection cap; 200 products = ~200 heartbeats/s plus tickers,
+        # comfortably read without tripping ErrSlowConsume, in 4 subscribe messages.
+        max_topics_per_connection=400,
+        # 100 client messages/s per IP: 20/s per connection leaves room for five connections
+        # subscribing at once (plus protocol pings) without reaching the limit.
+        min_send_interval_s=0.05,
+    )
+    topics_per_symbol: ClassVar[int] = 2
+
+    def venue_symbol(self, symbol: Symbol) -> str:
+        """Product-id spelling: ``BASE-QUOTE`` (``BTC-USDT``; ``BTC-USD`` is another product)."""
+        return f"{symbol.base}-{symbol.quote}"
+
+    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("subscribe", symbols)
+
+    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("unsubscribe", symbols)
+
+    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
+        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
+        product_ids = [self.venue_symbol(s) for s in symbols]
+        return [
+            msgspec.json.encode(
+                {"type": op, "product_ids": batch, "channels": list(_CHANNELS)}
+            ).decode()
+            for batch in chunks(product_ids, per_request)
+        ]
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        try:
+            msg = _decoder.decode(frame)
+        except msgspec.ValidationError:
+            # Not one of our four shapes: an unknown type is to be ignored; anything else (no
+            # type, not an object, a known type with bad fields) re-raises as a bad frame.
+            if _type_decoder.decode(frame).type not in _KNOWN_TYPES:
+                return []
+            raise
+        if isinstance(msg, _Ticker):
+            return [self._ticker(msg, recv_mono_ns, recv_wall_ms)]
+        if isinstance(msg, _Heartbeat):
+            if not msg.product_id:
+                raise FrameError("heartbeat frame missing product_id")
+            return [
+                Heartbeat(
+                    venue=self.name,
+                    kind="heartbeat",
+                    symbol=_canonical(msg.product_id),
+                    exchange_ts_ms=_epoch_ms(msg.time),
+                )
+            ]
+        if isinstance(msg, _Subscriptions):
+            return [self._ack(msg)]
+        return [self._error(msg)]
+
+    def _ticker(self, t: _Ticker, recv_mono_ns: int, recv_wall_ms: int) -> Event:
+        required: dict[str, Number] = {
+            "product_id": t.product_id,
+            "price": t.price,
+            "best_bid": t.best_bid,
+            "best_ask": t.best_ask,
+        }
+        missing = [name for name, value in required.items() if value in (None, "")]
+        if missing or not t.product_id:
+            raise FrameError(f"ticker frame missing {', '.join(missing)}")
+        return self.quote(
+            _canonical(t.product_id),
+            Channel.TICKER,
+            bid=t.best_bid,
+            bid_size=t.best_bid_size,
+            ask=t.best_ask,
+            ask_size=t.best_ask_size,
+            last=t.price,
+            volume_24h=t.volume_24h,
+            exchange_ts_ms=_epoch_ms(t.time),
+            recv_mono_ns=recv_mono_ns,
+            recv_wall_ms=recv_wall_ms,
+        )
+
+    def _ack(self, msg: _Subscriptions) -> SubscriptionAck:
+        products = [pid for ch in msg.channels for pid in ch.product_ids]
+        symbols = tuple(dict.fromkeys(_canonical(pid) for pid in products))
+        topics: list[str] = []
+        for ch in msg.channels:
+            if ch.product_ids:
+                topics.extend(f"{ch.name}:{pid}" for pid in ch.product_ids)
+            else:  # a channel without products (e.g. ``status``) is a topic by itself
+                topics.append(ch.name)
+        return SubscriptionAck(
+            venue=self.name, op="subscribe", symbols=symbols, topics=tuple(topics)
+        )
+
+    def _error(self, msg: _Error) -> SubscriptionError:
+        parts = [p for p in (msg.message, msg.reason) if p]
+        message = ": ".join(parts) if parts else "error frame without message or reason"
+        match = _INVALID_PRODUCT.fullmatch(msg.reason)
+        symbol = _canonical_or_none(match.group(1)) if match else None
+        return SubscriptionError(venue=self.name, message=message, symbol=symbol)
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    def parse_server_time(self, body: bytes | str) -> int:
+        answer = decode_rest(body, _ServerTime, "/time")
+        if answer.epoch is not None:
+            if not math.isfinite(answer.epoch) or answer.epoch < 0:
+                raise FrameError(f"unexpected /time answer: epoch {answer.epoch!r}")
+            return round(answer.epoch * 1000)
+        if answer.iso is not None:
+            return (answer.iso - _EPOCH) // _MS
+        raise FrameError("unexpected /time answer: neither epoch nor iso")
+
+    def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
+        products = decode_rest(body, list[_Product], "/products")
+        return frozenset(
+            canonical_from_pair(p.base_currency, p.quote_currency)
+            for p in products
+            if p.status == "online" and not p.trading_disabled
+        )
+
+
+def _canonical_or_none(product_id: str) -> str | None:
+    base, sep, quote = product_id.upper().partition("-")
+    if not sep or not _ASSET.fullmatch(base) or not _ASSET.fullmatch(quote):
+        return None
+    return canonical_from_pair(base, quote)
+
+
+def _canonical(product_id: str) -> str:
+    """``ETH-USD`` -> ``ETHUSD``; a product id not shaped ``BASE-QUOTE`` is a bad frame."""
+    symbol = _canonical_or_none(product_id)
+    if symbol is None:
+        raise FrameError(f"bad product_id {product_id!r:.40}")
+    return symbol
+
+
+def _epoch_ms(time: datetime | None) -> int | None:
+    """Epoch ms (truncated) of an aware time, computed exactly (no float rounding)."""
+    return None if time is None else (time - _EPOCH) // _MS

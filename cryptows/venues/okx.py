@@ -1,0 +1,359 @@
+"""OKX v5 public market data: the ``tickers`` channel (best bid/ask, last, 24 h volume).
+
+Protocol (okx.com/docs-v5/en, "WebSocket" overview and "Order book trading > Market data"):
+
+- The client opens ``/ws/v5/public`` and sends
+  ``{"id": "7", "op": "subscribe", "args": [{"channel": "tickers", "instId": "BTC-USDT"}, ...]}``.
+  ``id`` is optional (up to 32 alphanumerics); we always send our numeric request id so that
+  acks and errors can be attributed. The channels of one request may total at most 64 KB; we
+  send at most 100 args per request (a few KB).
+- Each arg is acked on its own: ``{"event": "subscribe", "arg": {...}, "connId": ..., "id"?}``
+  (also ``unsubscribe``). We report topics as ``"<channel>:<instId>"`` (``"tickers:BTC-USDT"``).
+- Errors are ``{"event": "error", "code": "60018", "msg": ..., "connId"?, "id"?}`` and carry no
+  ``arg``: the symbol comes from our echoed request id, else from ``instId:<X>`` in ``msg``
+  (its wording changed in 2024, so only the code is relied upon). 60018: unknown instrument,
+  60012: malformed request.
+- ``{"event": "notice", "code": "64008"}`` announces a disconnect for a service upgrade in 60 s:
+  reconnect at once. Other events (``channel-conn-count``, ``login``, unknown notices) are
+  ignored.
+- Pushes are ``{"arg": {"channel", "instId"}, "data": [{...}, ...]}``; every ticker value is a
+  string, ``ts`` (epoch ms) included. Ticker bid/ask/last are ``bidPx/bidSz``, ``askPx/askSz``
+  and ``last``; ``vol24h`` is base-currency volume on SPOT (``volCcy24h`` is quote currency).
+  ``bbo-tbt`` and ``books5`` (order-book snapshots, levels ``[px, sz, "0", orderCount]``) are
+  read as book quotes from their first level when a recording carries them; we do not subscribe
+  to them. Only spot ids (``BASE-QUOTE``) become quotes: swaps, futures and options give ``[]``.
+- Heartbeat: the server closes a connection that has received nothing for 30 s (close code
+  4004). The rule is to restart an N < 30 s timer on every received message and send the text
+  frame ``ping`` when it fires; the answer is the text frame ``pong`` (neither is JSON).
+- Limits: 3 connection attempts per second per IP; 480 subscribe/unsubscribe/login requests per
+  hour per connection; close codes 4008/4009 mean too many channels, 1009 a frame too large.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+import msgspec
+
+from cryptows.models import (
+    Channel,
+    Event,
+    Heartbeat,
+    Notice,
+    Quote,
+    SubscriptionAck,
+    SubscriptionError,
+)
+from cryptows.symbols import Symbol, canonical_from_pair
+from cryptows.venues.base import (
+    Frame,
+    FrameError,
+    HeartbeatPolicy,
+    Number,
+    VenueAdapter,
+    VenueLimits,
+    decode_rest,
+    timestamp_ms,
+)
+
+_TICKERS = "tickers"
+_BOOK_CHANNELS = frozenset({"bbo-tbt", "books5"})
+"""Order-book channels whose pushes are full snapshots, so their first level is the top of book.
+(``books`` and the ``-l2-tbt`` channels send incremental updates and are not read.)"""
+_RECONNECT_NOTICE = "64008"
+_PONG = "pong"
+_PONG_BYTES = b"pong"
+
+_INST_ID = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+"""Any OKX instrument id: spot ``BTC-USDT``, swap ``BTC-USDT-SWAP``, future ``BTC-USD-200327``."""
+_MSG_INST_ID = re.compile(r"instId:([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)")
+"""``instId:NMR-USDT`` inside a 60018 ``msg`` (both the 2023 and the 2024 wording have it)."""
+
+
+class _Arg(msgspec.Struct):
+    channel: str = ""
+    instId: str | None = None
+
+
+class _Item(msgspec.Struct):
+    """Union of the ``data`` items we read: a ticker or an order-book snapshot."""
+
+    instType: str | None = None
+    instId: str | None = None
+    bidPx: Number = None
+    bidSz: Number = None
+    askPx: Number = None
+    askSz: Number = None
+    last: Number = None
+    vol24h: Number = None
+    bids: list[list[Number]] | None = None
+    asks: list[list[Number]] | None = None
+    ts: Number = None
+
+
+class _Frame(msgspec.Struct):
+    """A push (``arg`` + ``data``) or an event (ack, error, notice, ...)."""
+
+    event: str | None = None
+    arg: _Arg | None = None
+    data: list[_Item] | None = None
+    code: str | int | None = None
+    msg: str = ""
+    id: str | int | None = None
+
+
+class _TimeItem(msgspec.Struct):
+    ts: str | int
+
+
+class _Instrument(msgspec.Struct):
+    instId: str
+    instType: str = ""
+    state: str = ""
+
+
+class _TimeAnswer(msgspec.Struct):
+    code: str | int
+    data: list[_TimeItem] = []
+    msg: str = ""
+
+
+class _InstrumentsAnswer(msgspec.Struct):
+    code: str | int
+    data: list[_Instrument] = []
+    msg: str = ""
+
+
+_decoder = msgspec.json.Decoder(_Frame)
+
+
+class OkxAdapter(VenueAdapter):
+    """OKX v5 spot (``ws.okx.com``)."""
+
+    name: ClassVar[str] = "okx"
+    display_name: ClassVar[str] = "OKX"
+    # The docs also list wss://wsus.okx.com / wss://wseea.okx.com for US/AU and EEA accounts.
+    default_ws_url: ClassVar[str] = "wss://ws.okx.com:8443/ws/v5/public"
+    # Current docs; https://www.okx.com is the older host, and us.okx.com / eea.okx.com serve
+    # regional (US/AU, EEA) accounts.
+    default_rest_url: ClassVar[str] = "https://openapi.okx.com"
+    # okx.com fee schedule: regular user Lv1 spot taker 0.10 %.
+    default_taker_fee_pct: ClassVar[float] = 0.10
+    rest_time_path: ClassVar[str] = "/api/v5/public/time"
+    rest_symbols_path: ClassVar[str] = "/api/v5/public/instruments?instType=SPOT"
+    heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
+        # OKX's rule: after every received message restart an N < 30 s timer and send "ping"
+        # when it fires. 20 s leaves 10 s for the "pong" before the server's own 30 s cut.
+        app_ping_interval_s=20.0,
+        ping_when_idle=True,
+        # OKX documents no protocol-level pings; the text ping is the contract.
+        protocol_ping_interval_s=None,
+        # With a ping after 20 s of silence, 30 s without even a pong means the link is dead
+        # (the server itself drops a connection after 30 s without data).
+        silence_timeout_s=30.0,
+    )
+    limits: ClassVar[VenueLimits] = VenueLimits(
+        # The channels of one request may total 64 KB; 100 args is about 5 KB.
+        max_topics_per_request=100,
+        # No documented figure, only close codes 4008/4009 for "too many channels". 300 is a
+        # conservative count that also costs only 3 of the 480 requests/hour/connection budget.
+        max_topics_per_connection=300,
+        # The hard limit is a count (480 subscribe/unsubscribe/login requests per hour per
+        # connection, i.e. 8 a minute on average), not a rate. With at most 3 requests per
+        # connection for the initial subscription, a short spacing is safe; 0.5 s also stays
+        # below the 3-per-second connection-attempt rate in case the server counts alike.
+        min_send_interval_s=0.5,
+    )
+    topics_per_symbol: ClassVar[int] = 1
+
+    def venue_symbol(self, symbol: Symbol) -> str:
+        """Instrument id: upper case, dash-separated (``BTC-USDT``)."""
+        return f"{symbol.base}-{symbol.quote}".upper()
+
+    def topic(self, symbol: Symbol) -> str:
+        """Our name for the one topic ``symbol`` costs: ``tickers:BTC-USDT``."""
+        return _topic(_TICKERS, self.venue_symbol(symbol))
+
+    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("subscribe", symbols)
+
+    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
+        return self._requests_for("unsubscribe", symbols)
+
+    def ping_frame(self) -> str:
+        return "ping"
+
+    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
+        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
+        frames = []
+        for i in range(0, len(symbols), per_request):
+            batch = symbols[i : i + per_request]
+            req_id = self._issue_id(op, batch)
+            args = [{"channel": _TICKERS, "instId": self.venue_symbol(s)} for s in batch]
+            body = {"id": str(req_id), "op": op, "args": args}
+            frames.append(msgspec.json.encode(body).decode())
+        return frames
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+        # "pong" is a bare text frame, not JSON: test for it before decoding.
+        if frame == (_PONG_BYTES if isinstance(frame, bytes) else _PONG):
+            return [Heartbeat(venue=self.name, kind="pong")]
+        msg = _decoder.decode(frame)
+        if msg.event is not None:
+            return self._event(msg)
+        if msg.arg is not None:
+            return self._push(msg.arg, msg.data, recv_mono_ns, recv_wall_ms)
+        raise FrameError("unrecognised frame: neither an event nor a push")
+
+    def _event(self, msg: _Frame) -> list[Event]:
+        req_id = None if msg.id is None or msg.id == "" else str(msg.id)
+        if msg.event in ("subscribe", "unsubscribe"):
+            return [self._ack(msg.event, msg.arg, req_id)]
+        if msg.event == "error":
+            return [self._error(msg, req_id)]
+        if msg.event == "notice" and _code(msg.code) == _RECONNECT_NOTICE:
+            return [Notice(venue=self.name, kind="reconnect", message=msg.msg)]
+        return []  # channel-conn-count, login, other notices: nothing we act on
+
+    def _ack(self, op: str, arg: _Arg | None, req_id: str | None) -> SubscriptionAck:
+        if arg is None or not arg.instId:
+            # Not seen in practice; fall back on what our request asked for.
+            request = self.request(req_id)
+            symbols = request.symbols if request else ()
+            return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+        spot = _spot_symbol(arg.instId)
+        return SubscriptionAck(
+            venue=self.name,
+            op=op,
+            req_id=req_id,
+            symbols=(spot,) if spot else (),
+            topics=(_topic(arg.channel, arg.instId),),
+        )
+
+    def _error(self, msg: _Frame, req_id: str | None) -> SubscriptionError:
+        request = self.request(req_id)
+        symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
+        if symbol is None:
+            # The error frame has no "arg"; the 60018 text names the instrument (best effort).
+            found = _MSG_INST_ID.search(msg.msg)
+            symbol = _spot_symbol(found.group(1)) if found else None
+        return SubscriptionError(
+            venue=self.name, message=msg.msg, symbol=symbol, code=_code(msg.code), req_id=req_id
+        )
+
+    def _push(
+        self, arg: _Arg, data: list[_Item] | None, recv_mono_ns: int, recv_wall_ms: int
+    ) -> list[Event]:
+        if arg.channel != _TICKERS and arg.channel not in _BOOK_CHANNELS:
+            return []  # a channel we did not ask for (trades, candles, books, ...)
+        if not data:
+            raise FrameError(f"{arg.channel} push without data")
+        events: list[Event] = []
+        for item in data:
+            inst_id = item.instId or arg.instId
+            if not inst_id:
+                raise FrameError(f"{arg.channel} push without instId")
+            if item.ts is None or item.ts == "":
+                raise FrameError(f"{arg.channel} push missing ts")
+            if not _INST_ID.fullmatch(inst_id):
+                raise FrameError(f"bad instId {inst_id!r:.40}")
+            symbol = _spot_symbol(inst_id)
+            if symbol is None or (item.instType is not None and item.instType != "SPOT"):
+                continue  # swaps, futures, options: we only quote spot
+            if arg.channel == _TICKERS:
+                events.append(self._ticker(symbol, item, recv_mono_ns, recv_wall_ms))
+            else:
+                events.append(self._book(symbol, item, recv_mono_ns, recv_wall_ms))
+        return events
+
+    def _ticker(self, symbol: str, item: _Item, recv_mono_ns: int, recv_wall_ms: int) -> Quote:
+        # OKX notes that best ask < best bid can legally occur before the open; quote() refuses
+        # a crossed book as a bad frame all the same, since it is no usable quote.
+        return self.quote(
+            symbol,
+            Channel.TICKER,
+            bid=item.bidPx,
+            bid_size=item.bidSz,
+            ask=item.askPx,
+            ask_size=item.askSz,
+            last=item.last,
+            volume_24h=item.vol24h,  # base currency on SPOT (volCcy24h is quote currency)
+            exchange_ts_ms=item.ts,
+            recv_mono_ns=recv_mono_ns,
+            recv_wall_ms=recv_wall_ms,
+        )
+
+    def _book(self, symbol: str, item: _Item, recv_mono_ns: int, recv_wall_ms: int) -> Quote:
+        if item.bids is None or item.asks is None:
+            raise FrameError("order-book push missing bids or asks")
+        bid, bid_size = _top_level(item.bids, "bid")
+        ask, ask_size = _top_level(item.asks, "ask")
+        return self.quote(
+            symbol,
+            Channel.BOOK,
+            bid=bid,
+            bid_size=bid_size,
+            ask=ask,
+            ask_size=ask_size,
+            exchange_ts_ms=item.ts,  # matching-engine time
+            recv_mono_ns=recv_mono_ns,
+            recv_wall_ms=recv_wall_ms,
+        )
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    def parse_server_time(self, body: bytes | str) -> int:
+        answer = decode_rest(body, _TimeAnswer, self.rest_time_path)
+        _check_code(answer.code, answer.msg, self.rest_time_path)
+        if not answer.data:
+            raise FrameError(f"unexpected {self.rest_time_path} answer: no data")
+        ts = timestamp_ms(answer.data[0].ts)
+        if ts is None:
+            raise FrameError(f"unexpected {self.rest_time_path} answer: empty ts")
+        return ts
+
+    def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
+        path = "/api/v5/public/instruments"
+        answer = decode_rest(body, _InstrumentsAnswer, path)
+        _check_code(answer.code, answer.msg, path)
+        symbols = (
+            _spot_symbol(i.instId)
+            for i in answer.data
+            if i.state == "live" and i.instType == "SPOT"
+        )
+        return frozenset(s for s in symbols if s)
+
+
+def _topic(channel: str, inst_id: str) -> str:
+    return f"{channel}:{inst_id}"
+
+
+def _spot_symbol(inst_id: str) -> str | None:
+    """Canonical symbol of a spot instrument id (``BTC-USDT`` -> ``BTCUSDT``), else ``None``."""
+    parts = inst_id.split("-")
+    if len(parts) != 2 or not all(p.isalnum() and p.isascii() for p in parts):
+        return None
+    return canonical_from_pair(parts[0], parts[1])
+
+
+def _top_level(levels: list[list[Number]], side: str) -> tuple[Number, Number]:
+    """Price and size of the first ``[px, sz, "0", count]`` level; ``None``s for an empty side."""
+    if not levels:
+        return None, None
+    level = levels[0]
+    if len(level) < 2:
+        raise FrameError(f"malformed {side} level: {level!r:.60}")
+    return level[0], level[1]
+
+
+def _code(code: str | int | None) -> str | None:
+    return None if code is None else str(code)
+
+
+def _check_code(code: str | int, message: str, path: str) -> None:
+    if str(code) != "0":
+        raise FrameError(f"{path} answered code {code}: {message:.100}")
