@@ -3,8 +3,8 @@
 A :class:`Symbol` is a base asset and a quote asset. Its canonical form is ``BASE+QUOTE`` upper
 case. Users may write ``BTCUSDT``, ``btcusdt``, ``BTC-USDT``, ``BTC/USDT`` or ``btc_usdt``;
 without a separator the quote asset is found as the longest known quote-asset suffix, so
-``BTCUSDT`` is BTC/USDT, never BTCUSD/T. USD and USDT are different quote assets. Each venue module turns a
-``Symbol`` into its own spelling.
+``BTCUSDT`` is BTC/USDT, never BTCUSD/T. USD and USDT are different quote assets. Each venue
+module turns a ``Symbol`` into its own spelling.
 """
 
 from __future__ import annotations

@@ -1,0 +1,160 @@
+"""The ``cryptows`` command line: parse, build services, run, render. Command bodies stay thin.
+
+stdout carries data only; diagnostics go to stderr. Any :class:`~cryptows.errors.CryptowsError`
+becomes one line ``cryptows: error: <message>`` on stderr and its exit code (2 usage/config, 1
+runtime); Typer's own usage errors exit 2 as well.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from cryptows import __version__
+from cryptows import config as cfg
+from cryptows.errors import CryptowsError
+
+PANEL_CONFIG = "Configuration"
+PANEL_OUTPUT = "Output"
+
+
+def report_error(err: CryptowsError) -> NoReturn:
+    """Print ``err`` as one stderr line and exit with its code: the CLI's single error handler."""
+    message = " ".join(str(err).split())  # one line, whatever the message holds
+    print(f"cryptows: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(err.exit_code)
+
+
+class _CryptowsGroup(TyperGroup):
+    """Root command group: domain errors raised anywhere in a run end in :func:`report_error`.
+
+    Handling them here, rather than around ``app()``, means ``typer.testing.CliRunner`` and the
+    console script behave the same.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except CryptowsError as err:
+            if kwargs.get("standalone_mode", True) is False:
+                raise
+            report_error(err)
+
+
+app = typer.Typer(
+    name="cryptows",
+    cls=_CryptowsGroup,
+    help="Live crypto quotes from several exchanges, cross-venue arbitrage and LLM analysis.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a key held in a local must never reach a traceback
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+
+config_app = typer.Typer(
+    no_args_is_help=True,
+    help="Write, show and locate the configuration file.",
+    rich_markup_mode="rich",
+)
+app.add_typer(config_app, name="config")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="PATH",
+        help="Config file to use (must exist). Default: [bold]$CRYPTOWS_CONFIG[/], else the "
+        "per-user config directory (see [bold]cryptows config path[/]).",
+        show_default=False,
+        rich_help_panel=PANEL_CONFIG,
+    ),
+]
+"""The shared ``--config PATH`` option; every command that reads settings takes it."""
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cryptows {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Live crypto quotes from several exchanges, cross-venue arbitrage and LLM analysis."""
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+@config_app.command("init")
+def config_init(
+    config: ConfigOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the commented example configuration (every key, its default and why)."""
+    path = cfg.write_example_config(cfg.locate_config(config).path, force=force)
+    typer.echo(f"wrote {path}; check it with `cryptows config show`", err=True)
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOption = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON object.", rich_help_panel=PANEL_OUTPUT),
+    ] = False,
+) -> None:
+    """Show the effective settings and where each came from (secrets redacted)."""
+    settings = cfg.load_settings(config)
+    values = settings.effective()
+    if as_json:
+        rows = {
+            key: {"value": value, "source": settings.source(key)} for key, value in values.items()
+        }
+        file = str(settings.config_file) if settings.config_file else None
+        typer.echo(json.dumps({"config_file": file, "settings": rows}, indent=2))
+        return
+    texts = {key: f"{key} = {json.dumps(value)}" for key, value in values.items()}
+    width = max(map(len, texts.values()))
+    read = settings.config_file or "none (built-in defaults; `cryptows config path` shows where)"
+    typer.echo(f"# config file: {read}")
+    for key, text in texts.items():
+        typer.echo(f"{text:<{width}}  # {settings.source(key)}")
+
+
+@config_app.command("path")
+def config_path(config: ConfigOption = None) -> None:
+    """Print the config file path that would be used (a note on stderr says if it exists)."""
+    location = cfg.locate_config(config)
+    typer.echo(str(location.path))
+    state = "exists" if location.exists else "does not exist yet (`cryptows config init` writes it)"
+    typer.echo(f"from {location.origin}; {state}", err=True)
+
+
+# -- other commands (quotes, watch, arb, analyze, sim, doctor, record, models) go below -------
+# Keep each body thin: load settings with cfg.load_settings(config, overrides=...), build services,
+# then asyncio.run(...) or App.run(). Raise CryptowsError subclasses; never print tracebacks.
+
+
+def main() -> None:
+    """Console-script entry point (``cryptows``); ``python -m cryptows`` runs it too.
+
+    Usage errors exit 2; a ``CryptowsError`` becomes one ``cryptows: error:`` line and its exit
+    code (handled in the root group, see :class:`_CryptowsGroup`).
+    """
+    try:
+        app(prog_name="cryptows")
+    except CryptowsError as err:  # only reachable if raised outside a command run
+        report_error(err)
