@@ -7,6 +7,7 @@ runtime); Typer's own usage errors exit 2 as well.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -146,6 +147,131 @@ def config_path(config: ConfigOption = None) -> None:
 # -- other commands (quotes, watch, arb, analyze, sim, doctor, record, models) go below -------
 # Keep each body thin: load settings with cfg.load_settings(config, overrides=...), build services,
 # then asyncio.run(...) or App.run(). Raise CryptowsError subclasses; never print tracebacks.
+
+PANEL_VENUES = "Venues"
+PANEL_RUN = "Run"
+
+SymbolsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[SYMBOL]...",
+        help="Symbols such as BTCUSDT, btc-usdt or BTC/USDT. Default: [bold]symbols[/] from the "
+        "config, else BTCUSDT ETHUSDT.",
+        show_default=False,
+    ),
+]
+VenuesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--venues",
+        metavar="LIST",
+        help="Comma-separated venues, e.g. [bold]binance,okx[/]. Default: those enabled in the "
+        "config (all four).",
+        show_default=False,
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
+DemoOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo",
+        help="Use the embedded simulated exchanges on 127.0.0.1 (works offline; every output "
+        "says DEMO).",
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
+DurationOption = Annotated[
+    float | None,
+    typer.Option(
+        "--duration",
+        metavar="S",
+        min=0.0,
+        help="Stop by itself after S seconds (exit 0). Default: run until Ctrl-C.",
+        show_default=False,
+        rich_help_panel=PANEL_RUN,
+    ),
+]
+
+
+@app.command("quotes")
+def quotes(
+    symbols: SymbolsArgument = None,
+    venues: VenuesOption = None,
+    demo: DemoOption = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="NDJSON on stdout, one object per line: [bold]type[/] quote or venue.",
+            rich_help_panel=PANEL_OUTPUT,
+        ),
+    ] = False,
+    duration: DurationOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Stream live quotes from every venue at once.
+
+    A live table on a terminal; NDJSON with --json (for pipes and bots); plain lines otherwise.
+    Ctrl-C stops cleanly and prints one summary line per venue on stderr.
+
+    Example: [bold]cryptows quotes --demo BTCUSDT ETHUSDT[/]
+    """
+    from cryptows.commands.quotes import run_quotes
+
+    asyncio.run(run_quotes(symbols, venues, config, demo=demo, as_json=as_json, duration=duration))
+
+
+@app.command("sim")
+def sim(
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            metavar="N",
+            help="First port; venue i listens on N+i (binance, bybit, okx, coinbase). "
+            "0 picks free ports.",
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Market seed (same seed, same prices).")] = 7,
+    venues: VenuesOption = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            metavar="VENUE:ACTION[@S][=ARG]",
+            help="Inject a fault, e.g. bybit:drop@10, okx:close@5=1011, binance:stall@20=15, "
+            "coinbase:garbage@3, bybit:oversize@8, okx:reject=ETHUSDT, binance:refuse=451, "
+            "okx:slow=3, bybit:nopong. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    write_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-config",
+            metavar="PATH",
+            help="Also write a client config pointing at these venues "
+            "(then: cryptows quotes --config PATH).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the simulated exchanges on loopback and print their endpoints until Ctrl-C.
+
+    Each venue speaks its real protocol (WebSocket and REST on one port), so any client of that
+    exchange works against it by changing only host and port.
+    """
+    from cryptows.commands.sim import run_sim
+
+    asyncio.run(
+        run_sim(
+            port_base=port_base,
+            seed=seed,
+            venues=venues,
+            faults=fault or [],
+            write_config=write_config,
+        )
+    )
 
 
 def main() -> None:

@@ -114,6 +114,14 @@ class FeedSettings:
     """Longest reconnect delay in seconds (>= ``backoff_initial_s``)."""
     open_timeout_s: float
     """Bound on opening a WebSocket (TCP + TLS + handshake), in seconds (> 0)."""
+    stable_reset_s: float = 60.0
+    """A connection up this long resets the reconnect delay to ``backoff_initial_s`` (> 0)."""
+    watchdog_s: float = 0.0
+    """Replace a connection silent for this long; 0 = each venue's own bound."""
+    ping_interval_s: float = 0.0
+    """App-level ping interval where a venue needs one; 0 = each venue's own."""
+    symbol_timeout_s: float = 30.0
+    """Report a subscribed symbol that has sent nothing for this long; 0 = off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +353,10 @@ def _schema() -> dict[str, Check]:
     schema["feed.backoff_initial_s"] = _number(above_zero=True)
     schema["feed.backoff_max_s"] = _number(above_zero=True)
     schema["feed.open_timeout_s"] = _number(above_zero=True)
+    schema["feed.stable_reset_s"] = _number(above_zero=True)
+    schema["feed.watchdog_s"] = _number()
+    schema["feed.ping_interval_s"] = _number()
+    schema["feed.symbol_timeout_s"] = _number()
     schema["arb.threshold_pct"] = _number()
     schema["arb.hysteresis_pct"] = _number()
     schema["arb.max_quote_age_ms"] = _count
@@ -373,6 +385,10 @@ def default_values() -> dict[str, object]:
             "feed.backoff_initial_s": 1.0,
             "feed.backoff_max_s": 60.0,
             "feed.open_timeout_s": 10.0,
+            "feed.stable_reset_s": 60.0,
+            "feed.watchdog_s": 0.0,
+            "feed.ping_interval_s": 0.0,
+            "feed.symbol_timeout_s": 30.0,
             "arb.threshold_pct": 0.1,
             "arb.hysteresis_pct": 0.02,
             "arb.max_quote_age_ms": 0,
@@ -603,6 +619,10 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             backoff_initial_s=pick("feed.backoff_initial_s", float),
             backoff_max_s=pick("feed.backoff_max_s", float),
             open_timeout_s=pick("feed.open_timeout_s", float),
+            stable_reset_s=pick("feed.stable_reset_s", float),
+            watchdog_s=pick("feed.watchdog_s", float),
+            ping_interval_s=pick("feed.ping_interval_s", float),
+            symbol_timeout_s=pick("feed.symbol_timeout_s", float),
         ),
         arb=ArbSettings(
             threshold_pct=pick("arb.threshold_pct", float),

@@ -115,3 +115,72 @@ class BadFrame(msgspec.Struct, frozen=True, kw_only=True):
 
 Event = Quote | SubscriptionAck | SubscriptionError | Heartbeat | Notice | BadFrame
 """Everything ``VenueAdapter.parse`` can return."""
+
+
+class VenueState(StrEnum):
+    """Where a venue's connection stands. Only ``LIVE`` quotes are usable."""
+
+    CONNECTING = "connecting"
+    """Opening the connection or waiting for the first subscription ack."""
+    LIVE = "live"
+    """Connected and subscribed: its quotes are current."""
+    STALE = "stale"
+    """Heartbeat or data lost on an open connection; it is being replaced."""
+    BACKOFF = "backing off"
+    """Disconnected; the next attempt is at ``retry_at_ms``."""
+    FAILED = "failed"
+    """Disconnected for a reason retrying is unlikely to fix soon (e.g. HTTP 451); still retried."""
+    STOPPED = "stopped"
+    """Shut down by the program."""
+
+
+class VenueStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """A venue's connection changed state (an event for consumers)."""
+
+    venue: str
+    state: VenueState
+    reason: str = ""
+    """Why (for every state but live): e.g. ``HTTP 451 on handshake``."""
+    ts_ms: int = 0
+    """Wall-clock ms of the change."""
+    retry_at_ms: int | None = None
+    """When backing off: wall-clock ms of the next attempt."""
+
+
+class SymbolStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One symbol on one venue cannot be streamed (unknown, refused, or silent)."""
+
+    venue: str
+    symbol: str
+    message: str
+    ts_ms: int = 0
+
+
+class VenueHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """A point-in-time picture of one venue's connection, readable at any time."""
+
+    venue: str
+    state: VenueState
+    reason: str = ""
+    retry_at_ms: int | None = None
+    messages: int = 0
+    """Frames received since start (all connections)."""
+    msgs_per_s: float = 0.0
+    """Frames per second over the last few seconds."""
+    bad_frames: int = 0
+    lag_p50_ms: float | None = None
+    """Median of receipt wall time minus the venue's timestamp; includes the clock offset."""
+    lag_p99_ms: float | None = None
+    reconnects: int = 0
+    last_error: str = ""
+    symbol_errors: tuple[tuple[str, str], ...] = ()
+    """(symbol, message) for symbols this venue cannot stream."""
+
+    @property
+    def usable(self) -> bool:
+        """Whether this venue's quotes may be used (connected, subscribed, heartbeat fine)."""
+        return self.state is VenueState.LIVE
+
+
+FeedEvent = Quote | VenueStatus | SymbolStatus
+"""What the feed manager hands to its consumer."""

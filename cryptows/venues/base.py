@@ -91,6 +91,9 @@ class VenueAdapter(ABC):
     limits: ClassVar[VenueLimits]
     topics_per_symbol: ClassVar[int]
     """How many topics one symbol costs (e.g. book + ticker = 2)."""
+    rejects_whole_request: ClassVar[bool] = False
+    """Whether one bad symbol makes the venue ignore the whole subscribe message (Coinbase), so
+    the rest must be subscribed again without it."""
 
     rest_time_path: ClassVar[str]
     """REST path (under ``rest_url``) of the server-time endpoint."""

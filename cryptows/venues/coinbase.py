@@ -170,6 +170,7 @@ class CoinbaseAdapter(VenueAdapter):
         min_send_interval_s=0.05,
     )
     topics_per_symbol: ClassVar[int] = 2
+    rejects_whole_request: ClassVar[bool] = True
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Product-id spelling: ``BASE-QUOTE`` (``BTC-USDT``; ``BTC-USD`` is another product)."""

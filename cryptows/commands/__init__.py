@@ -1,0 +1,1 @@
+"""Command implementations behind the thin Typer layer in ``cryptows.cli``."""

@@ -1,0 +1,129 @@
+"""What every live command shares: settings (+ the demo market), signals, the summary line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptows import config as cfg
+from cryptows.config import Settings
+from cryptows.errors import UsageError
+from cryptows.models import VenueHealth
+from cryptows.symbols import Symbol, parse_symbols
+
+DEMO_BANNER = "DEMO: simulated exchanges on 127.0.0.1, not real market data"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """What a live command was asked to do, before any I/O."""
+
+    symbols: tuple[Symbol, ...]
+    venues: tuple[str, ...]
+    settings: Settings
+    demo: bool
+
+
+def parse_venues(text: str | None) -> list[str] | None:
+    """``binance,okx`` -> ``["binance", "okx"]`` (validated), ``None`` -> ``None``."""
+    if text is None:
+        return None
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--venues is empty; name at least one, e.g. --venues binance,okx")
+    cfg.venue_overrides(names)  # raises VenueNameError for an unknown name
+    return list(dict.fromkeys(names))
+
+
+def load_spec(
+    symbols: Sequence[str] | None,
+    venues: str | None,
+    config: Path | None,
+    *,
+    demo: bool,
+    extra: dict[str, object] | None = None,
+    sim_overrides: dict[str, object] | None = None,
+) -> RunSpec:
+    """Settings from file/env/flags (+ the demo endpoints), symbols and venues, validated."""
+    names = parse_venues(venues)
+    overrides: dict[str, object] = dict(extra or {})
+    if names is not None:
+        overrides.update(cfg.venue_overrides(names))
+    if sim_overrides:
+        overrides.update(sim_overrides)
+    settings = cfg.load_settings(config, overrides=overrides)
+    chosen = parse_symbols(list(symbols)) if symbols else settings.symbols
+    enabled = settings.enabled_venues
+    if not enabled:
+        raise UsageError("no venue enabled; pass --venues or enable one in the config")
+    return RunSpec(symbols=chosen, venues=enabled, settings=settings, demo=demo)
+
+
+@contextlib.asynccontextmanager
+async def live_spec(
+    symbols: Sequence[str] | None,
+    venues: str | None,
+    config: Path | None,
+    *,
+    demo: bool,
+    extra: dict[str, object] | None = None,
+) -> AsyncIterator[RunSpec]:
+    """The run's spec; with ``demo``, the simulated venues run (on free loopback ports) for as
+    long as the context lasts and the spec points every enabled venue at them."""
+    spec = load_spec(symbols, venues, config, demo=demo, extra=extra)
+    if not demo:
+        yield spec
+        return
+    from cryptows.sim.cluster import SimCluster
+
+    async with SimCluster(spec.venues) as cluster:
+        yield load_spec(
+            symbols, venues, config, demo=True, extra=extra, sim_overrides=cluster.overrides()
+        )
+
+
+@contextlib.asynccontextmanager
+async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM, so commands can shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield stop
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def wait_for_stop(stop: asyncio.Event, duration_s: float | None) -> None:
+    """Return when ``stop`` is set or after ``duration_s`` seconds (if given)."""
+    if duration_s is None:
+        await stop.wait()
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(duration_s):
+            await stop.wait()
+
+
+def summary_line(health: VenueHealth) -> str:
+    """One line per venue for stderr at exit."""
+    lag = f", lag p50 {health.lag_p50_ms:.0f} ms" if health.lag_p50_ms is not None else ""
+    error = f", last error: {health.last_error}" if health.last_error else ""
+    return (
+        f"{health.venue}: {health.state.value}, {health.messages} msgs, "
+        f"{health.bad_frames} bad, {health.reconnects} reconnects{lag}{error}"
+    )
+
+
+def eprint(text: str) -> None:
+    """A diagnostic line on stderr (stdout carries data only)."""
+    print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,214 @@
+"""``cryptows quotes``: stream normalised quotes (live table on a TTY, NDJSON with ``--json``)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+from cryptows.commands.common import (
+    DEMO_BANNER,
+    eprint,
+    live_spec,
+    stop_on_signals,
+    summary_line,
+    wait_for_stop,
+)
+from cryptows.errors import RuntimeFailure
+from cryptows.feed.manager import FeedManager
+from cryptows.market.merge import merge_quote
+from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueStatus
+
+
+def quote_record(quote: Quote, *, demo: bool) -> dict[str, Any]:
+    """The NDJSON object for a quote (schema in README)."""
+    record: dict[str, Any] = {
+        "type": "quote",
+        "venue": quote.venue,
+        "symbol": quote.symbol,
+        "channel": quote.channel.value,
+        "bid": quote.bid,
+        "bid_size": quote.bid_size,
+        "ask": quote.ask,
+        "ask_size": quote.ask_size,
+        "last": quote.last,
+        "volume_24h": quote.volume_24h,
+        "exchange_ts_ms": quote.exchange_ts_ms,
+        "recv_ts_ms": quote.recv_wall_ms,
+    }
+    if demo:
+        record["demo"] = True
+    return record
+
+
+def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
+    """The NDJSON object for a venue state change."""
+    record: dict[str, Any] = {
+        "type": "venue",
+        "venue": status.venue,
+        "state": status.state.value,
+        "reason": status.reason,
+        "ts_ms": status.ts_ms,
+    }
+    if status.retry_at_ms is not None:
+        record["retry_at_ms"] = status.retry_at_ms
+    if demo:
+        record["demo"] = True
+    return record
+
+
+class JsonOutput:
+    """NDJSON to stdout, one object per line, flushed per line (for pipes and bots)."""
+
+    def __init__(self, *, demo: bool, stream: IO[bytes] | None = None) -> None:
+        self.demo = demo
+        self.stream = stream or sys.stdout.buffer
+        self._encoder = msgspec.json.Encoder()
+
+    def write(self, event: FeedEvent) -> None:
+        if isinstance(event, Quote):
+            record = quote_record(event, demo=self.demo)
+        elif isinstance(event, VenueStatus):
+            record = venue_record(event, demo=self.demo)
+        else:  # symbol problems are diagnostics: stderr, so stdout keeps its two line types
+            eprint(f"cryptows: {event.venue}: {event.symbol}: {event.message}")
+            return
+        self.stream.write(self._encoder.encode(record) + b"\n")
+        self.stream.flush()
+
+
+class LineOutput:
+    """Plain text lines for a pipe without ``--json``."""
+
+    def __init__(self, *, demo: bool) -> None:
+        self.prefix = "DEMO " if demo else ""
+
+    def write(self, event: FeedEvent) -> None:
+        if isinstance(event, Quote):
+            print(
+                f"{self.prefix}{event.venue:<9} {event.symbol:<10} bid {_num(event.bid)} "
+                f"ask {_num(event.ask)} last {_num(event.last)}",
+                flush=True,
+            )
+        elif isinstance(event, VenueStatus):
+            reason = f": {event.reason}" if event.reason else ""
+            eprint(f"cryptows: {event.venue} {event.state.value}{reason}")
+        else:
+            eprint(f"cryptows: {event.venue}: {event.symbol}: {event.message}")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.10g}"
+
+
+class TableOutput:
+    """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz."""
+
+    def __init__(self, *, demo: bool, health: Callable[[], dict[str, VenueHealth]]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.demo = demo
+        self.health = health
+        self.quotes: dict[tuple[str, str], Quote] = {}
+        self.problems: dict[tuple[str, str], str] = {}
+        self.live = Live(
+            get_renderable=self.render, console=Console(), refresh_per_second=4, transient=False
+        )
+
+    def write(self, event: FeedEvent) -> None:
+        if isinstance(event, Quote):
+            key = (event.symbol, event.venue)
+            self.quotes[key] = merge_quote(self.quotes.get(key), event)
+        elif isinstance(event, SymbolStatus):
+            self.problems[(event.symbol, event.venue)] = event.message
+
+    def render(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title="DEMO DATA — simulated venues" if self.demo else None, expand=False)
+        for column in ("symbol", "venue", "bid", "ask", "spread bps", "last", "vol 24h", "age"):
+            table.add_column(column, justify="left" if column in ("symbol", "venue") else "right")
+        now_ms = time.time_ns() // 1_000_000
+        for (symbol, venue), q in sorted(self.quotes.items()):
+            spread = (
+                f"{(q.ask - q.bid) / ((q.ask + q.bid) / 2) * 10_000:.2f}"
+                if q.bid is not None and q.ask is not None
+                else "-"
+            )
+            age = f"{(now_ms - q.recv_wall_ms) / 1000:.1f}s" if q.recv_wall_ms else "-"
+            table.add_row(
+                symbol, venue, _num(q.bid), _num(q.ask), spread, _num(q.last),
+                _num(q.volume_24h), age,
+            )  # fmt: skip
+        lines: list[Table | Text] = [table]
+        states = []
+        for name, h in self.health().items():
+            style = "green" if h.usable else "red"
+            detail = f" ({h.reason})" if h.reason else ""
+            states.append(Text(f"{name}: {h.state.value}{detail}  {h.msgs_per_s:.0f} msg/s", style))
+        lines.extend(states)
+        for (symbol, venue), message in sorted(self.problems.items()):
+            lines.append(Text(f"{venue} {symbol}: {message}", style="yellow"))
+        if self.demo:
+            lines.insert(0, Text(DEMO_BANNER, style="bold black on yellow"))
+        return Group(*lines)
+
+
+async def run_quotes(
+    symbols: Sequence[str] | None,
+    venues: str | None,
+    config: Path | None,
+    *,
+    demo: bool,
+    as_json: bool,
+    duration: float | None,
+) -> None:
+    """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
+    async with live_spec(symbols, venues, config, demo=demo) as spec, stop_on_signals() as stop:
+        if demo:
+            eprint(f"cryptows: {DEMO_BANNER}")
+        manager = FeedManager(spec.settings, spec.symbols, spec.venues)
+        output: JsonOutput | LineOutput | TableOutput
+        if as_json:
+            output = JsonOutput(demo=demo)
+        elif sys.stdout.isatty():
+            output = TableOutput(demo=demo, health=manager.health)
+        else:
+            output = LineOutput(demo=demo)
+        async with manager:
+            consumer = asyncio.create_task(_consume(manager, output, stop))
+            if isinstance(output, TableOutput):
+                output.live.start()
+            try:
+                await wait_for_stop(stop, duration)
+            finally:
+                if isinstance(output, TableOutput):
+                    output.live.stop()
+                consumer.cancel()
+                await asyncio.gather(consumer, return_exceptions=True)
+                final = manager.health()
+        for health in final.values():
+            eprint(f"cryptows: {summary_line(health)}")
+        if not any(h.messages for h in final.values()):
+            reasons = "; ".join(
+                f"{h.venue}: {h.last_error or h.state.value}" for h in final.values()
+            )
+            raise RuntimeFailure(f"no venue delivered any data ({reasons})")
+
+
+async def _consume(
+    manager: FeedManager, output: JsonOutput | LineOutput | TableOutput, stop: asyncio.Event
+) -> None:
+    try:
+        async for event in manager.events():
+            output.write(event)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        stop.set()

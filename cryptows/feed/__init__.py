@@ -1,0 +1,1 @@
+"""Live connections: one reconnecting connection per venue, run together by the manager."""

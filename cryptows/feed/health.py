@@ -1,0 +1,98 @@
+"""Per-venue health bookkeeping: state, message rate, bad frames, lag percentiles, reconnects."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from cryptows.models import SymbolStatus, VenueHealth, VenueState, VenueStatus
+
+_RATE_WINDOW_S = 5
+_LAG_SAMPLES = 512
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(pct / 100 * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+class HealthTracker:
+    """Mutable counters behind one venue's :class:`~cryptows.models.VenueHealth`.
+
+    Cheap on the hot path (``on_frame``/``on_lag`` are O(1)); the percentiles are computed only
+    when a snapshot is taken.
+    """
+
+    def __init__(self, venue: str) -> None:
+        self.venue = venue
+        self.state = VenueState.CONNECTING
+        self.reason = ""
+        self.retry_at_ms: int | None = None
+        self.messages = 0
+        self.bad_frames = 0
+        self.reconnects = 0
+        self.last_error = ""
+        self.symbol_errors: dict[str, str] = {}
+        self._buckets: deque[list[int]] = deque()  # [second, count]
+        self._lags: deque[float] = deque(maxlen=_LAG_SAMPLES)
+
+    def transition(
+        self, state: VenueState, reason: str = "", retry_at_ms: int | None = None
+    ) -> VenueStatus | None:
+        """Move to ``state``; returns the event to publish, or ``None`` if nothing changed."""
+        if (state, reason, retry_at_ms) == (self.state, self.reason, self.retry_at_ms):
+            return None
+        self.state, self.reason, self.retry_at_ms = state, reason, retry_at_ms
+        if state in (VenueState.BACKOFF, VenueState.FAILED, VenueState.STALE) and reason:
+            self.last_error = reason
+        return VenueStatus(
+            venue=self.venue, state=state, reason=reason, ts_ms=wall_ms(), retry_at_ms=retry_at_ms
+        )
+
+    def symbol_error(self, symbol: str, message: str) -> SymbolStatus | None:
+        """Record that ``symbol`` cannot be streamed; returns the event to publish if new."""
+        if self.symbol_errors.get(symbol) == message:
+            return None
+        self.symbol_errors[symbol] = message
+        return SymbolStatus(venue=self.venue, symbol=symbol, message=message, ts_ms=wall_ms())
+
+    def on_frame(self, now_s: float) -> None:
+        """Count one received frame at monotonic time ``now_s``."""
+        self.messages += 1
+        second = int(now_s)
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1][1] += 1
+        else:
+            self._buckets.append([second, 1])
+            while self._buckets and self._buckets[0][0] <= second - _RATE_WINDOW_S:
+                self._buckets.popleft()
+
+    def on_lag(self, lag_ms: float) -> None:
+        """Record one receipt-minus-exchange-timestamp sample."""
+        self._lags.append(lag_ms)
+
+    def snapshot(self, now_s: float | None = None) -> VenueHealth:
+        """The current :class:`VenueHealth`."""
+        now = time.monotonic() if now_s is None else now_s
+        second = int(now)
+        recent = sum(c for s, c in self._buckets if second - _RATE_WINDOW_S < s < second)
+        lags = sorted(self._lags)
+        return VenueHealth(
+            venue=self.venue,
+            state=self.state,
+            reason=self.reason,
+            retry_at_ms=self.retry_at_ms,
+            messages=self.messages,
+            msgs_per_s=recent / (_RATE_WINDOW_S - 1),
+            bad_frames=self.bad_frames,
+            lag_p50_ms=_percentile(lags, 50) if lags else None,
+            lag_p99_ms=_percentile(lags, 99) if lags else None,
+            reconnects=self.reconnects,
+            last_error=self.last_error,
+            symbol_errors=tuple(sorted(self.symbol_errors.items())),
+        )

@@ -1,0 +1,125 @@
+"""All venues at once: one :class:`VenueConnection` per venue in one TaskGroup, one consumer API.
+
+Every venue connects in parallel, so the time to the first quote from all venues is about that
+of the slowest one. A venue's failures stay inside its own task (it records them in its health
+and retries), so one venue never takes another down.
+
+Consumers read :meth:`FeedManager.events` (quotes, venue state changes, symbol errors) and
+:meth:`FeedManager.health` at any time. Reading never slows the sockets: events go through a
+:class:`~cryptows.feed.buffer.FeedBuffer`, which, when the consumer falls behind, keeps only
+the newest quote per (venue, symbol, channel) and every status event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+
+import aiohttp
+
+from cryptows.config import Settings
+from cryptows.errors import UsageError
+from cryptows.feed.buffer import FeedBuffer
+from cryptows.feed.connection import VenueConnection
+from cryptows.models import FeedEvent, VenueHealth
+from cryptows.symbols import Symbol
+from cryptows.venues import adapter_class
+
+
+class FeedManager:
+    """Streams ``symbols`` from ``venues`` (default: the enabled ones in ``settings``).
+
+    Use as an async context manager (connections start on enter and are all closed on exit),
+    or call :meth:`run` in a task of your own and cancel it to stop.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        symbols: Sequence[Symbol] | None = None,
+        venues: Sequence[str] | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        names = tuple(venues) if venues is not None else settings.enabled_venues
+        if not names:
+            raise UsageError("no venue enabled; enable one in the config or pass --venues")
+        self.settings = settings
+        self.symbols = tuple(symbols) if symbols is not None else settings.symbols
+        if not self.symbols:
+            raise UsageError("no symbols given; name some, e.g. BTCUSDT ETHUSDT")
+        self.buffer = FeedBuffer()
+        self._classes = {name: adapter_class(name) for name in names}
+        self._rng = random.Random(seed)
+        self._check_capacity()
+        self.connections: dict[str, VenueConnection] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _check_capacity(self) -> None:
+        for name, cls in self._classes.items():
+            most = cls.limits.max_topics_per_connection // cls.topics_per_symbol
+            if len(self.symbols) > most:
+                raise UsageError(
+                    f"{len(self.symbols)} symbols is more than one {name} connection carries "
+                    f"({most}); ask for fewer symbols"
+                )
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """The venue names this manager streams."""
+        return tuple(self._classes)
+
+    async def run(self) -> None:
+        """Run every venue connection until cancelled."""
+        timeout = aiohttp.ClientTimeout(total=self.settings.feed.open_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout, trust_env=True) as http:
+            self.connections = {
+                name: VenueConnection(
+                    cls,
+                    self.settings.venues[name],
+                    self.settings.feed,
+                    self.symbols,
+                    self.buffer,
+                    http=http,
+                    rng=random.Random(self._rng.random()),
+                )
+                for name, cls in self._classes.items()
+            }
+            async with asyncio.TaskGroup() as tasks:
+                for conn in self.connections.values():
+                    tasks.create_task(conn.run(), name=f"feed-{conn.name}")
+
+    async def __aenter__(self) -> FeedManager:
+        self._task = asyncio.create_task(self.run(), name="feed-manager")
+        await asyncio.sleep(0)  # let the connections be created before anyone reads health
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel every connection and wait until all sockets are closed."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    def health(self) -> dict[str, VenueHealth]:
+        """Every venue's health now, by venue name."""
+        return {name: conn.health.snapshot() for name, conn in self.connections.items()}
+
+    async def events(self) -> AsyncIterator[FeedEvent]:
+        """Quotes and status events as they arrive, oldest first. Never blocks the sockets."""
+        while True:
+            for event in await self.buffer.get_batch():
+                yield event

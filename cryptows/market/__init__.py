@@ -1,0 +1,1 @@
+"""Market logic on normalised quotes: pure and synchronous (no I/O, no clock reads)."""

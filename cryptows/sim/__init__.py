@@ -1,0 +1,1 @@
+"""Embedded simulated exchanges: real WebSocket + REST servers on loopback, one module per venue."""

@@ -1,0 +1,115 @@
+"""Scripted fault injection for the simulated venues: ``VENUE:ACTION[@SECONDS][=ARG]``.
+
+Examples: ``bybit:drop@10`` (abrupt TCP drop 10 s after start), ``okx:close@5=1011`` (close
+with code 1011), ``binance:stall@20=15`` (15 s of total silence, pings unanswered),
+``coinbase:garbage@3``, ``bybit:oversize@8``, ``okx:reject=ETHUSDT`` (refuse one symbol at
+subscribe), ``binance:delist=SOLUSDT`` (not listed at all), ``binance:refuse=451`` (refuse
+handshakes with HTTP 451; ``refuse=0`` accepts again), ``okx:slow=3`` (3 s handshakes),
+``bybit:nopong`` (ignore app-level pings); ``*`` as venue means every venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+from cryptows.errors import UsageError
+from cryptows.sim.server import SimVenueServer
+from cryptows.symbols import parse_symbol
+
+ACTIONS: dict[str, str] = {
+    "drop": "abort every connection without a close frame",
+    "close": "close every connection with code ARG (default 1001)",
+    "stall": "send nothing and answer no ping for ARG seconds (default 30)",
+    "garbage": "send one frame that is not JSON",
+    "oversize": "send one frame of ARG bytes (default 2 MiB, over the 1 MiB client limit)",
+    "reject": "refuse symbol ARG at subscribe with the venue's real error",
+    "delist": "stop listing symbol ARG (REST and WebSocket)",
+    "refuse": "refuse handshakes with HTTP status ARG (0 = accept again)",
+    "slow": "delay handshakes by ARG seconds",
+    "nopong": "ignore app-level pings (ARG 0 = answer again)",
+}
+
+_FAULT = re.compile(r"(?P<venue>[a-z*]+):(?P<action>[a-z]+)(?:@(?P<at>[0-9.]+))?(?:=(?P<arg>\S+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultStep:
+    """One scripted fault."""
+
+    venue: str
+    action: str
+    at_s: float = 0.0
+    arg: str | None = None
+
+
+def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
+    """Read ``VENUE:ACTION[@SECONDS][=ARG]``.
+
+    Raises:
+        UsageError: the text is malformed or names an unknown venue or action.
+    """
+    match = _FAULT.fullmatch(text.strip())
+    if match is None:
+        raise UsageError(
+            f"bad fault {text!r}: write VENUE:ACTION[@SECONDS][=ARG], e.g. bybit:drop@10"
+        )
+    venue, action = match["venue"], match["action"]
+    if venue != "*" and venue not in venues:
+        known = ", ".join(venues)
+        raise UsageError(f"bad fault {text!r}: unknown venue {venue!r} (have {known})")
+    if action not in ACTIONS:
+        raise UsageError(
+            f"bad fault {text!r}: unknown action {action!r} (have {', '.join(ACTIONS)})"
+        )
+    arg = match["arg"]
+    if action in ("reject", "delist"):
+        if arg is None:
+            raise UsageError(f"bad fault {text!r}: {action} needs a symbol, e.g. {action}=ETHUSDT")
+        arg = parse_symbol(arg).canonical
+    elif arg is not None:
+        try:
+            float(arg)
+        except ValueError:
+            raise UsageError(f"bad fault {text!r}: {action} takes a number, got {arg!r}") from None
+    return FaultStep(venue, action, float(match["at"] or 0), arg)
+
+
+async def apply_fault(server: SimVenueServer, step: FaultStep) -> None:
+    """Carry out ``step`` on ``server`` now."""
+    arg = step.arg
+    faults = server.faults
+    match step.action:
+        case "drop":
+            server.drop_all()
+        case "close":
+            await server.close_all(int(float(arg or 1001)), "fault injected")
+        case "stall":
+            server.stall_all(float(arg or 30))
+        case "garbage":
+            await server.send_garbage()
+        case "oversize":
+            await server.send_oversize(int(float(arg or 2**21)))
+        case "reject":
+            faults.rejected.add(str(arg))
+        case "delist":
+            faults.delisted.add(str(arg))
+        case "refuse":
+            status = int(float(arg or 503))
+            faults.handshake_status = status or None
+        case "slow":
+            faults.handshake_delay_s = float(arg or 3)
+        case "nopong":
+            faults.no_pong = arg is None or float(arg) != 0
+
+
+async def run_script(servers: dict[str, SimVenueServer], steps: list[FaultStep]) -> None:
+    """Apply ``steps`` at their times (seconds from now), in time order."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for step in sorted(steps, key=lambda s: s.at_s):
+        await asyncio.sleep(max(0.0, start + step.at_s - loop.time()))
+        targets = servers.values() if step.venue == "*" else [servers[step.venue]]
+        for server in targets:
+            await apply_fault(server, step)

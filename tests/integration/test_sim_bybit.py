@@ -1,0 +1,372 @@
+"""Simulated Bybit speaks the real v5 spot protocol: driven by a plain websockets client + the
+adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from cryptows.models import (
+    BadFrame,
+    Channel,
+    Heartbeat,
+    Quote,
+    SubscriptionAck,
+    SubscriptionError,
+)
+from cryptows.sim.bybit import BybitSession, BybitSim
+from cryptows.sim.market import MarketEngine, TopOfBook
+from cryptows.symbols import parse_symbols
+from cryptows.venues import get_adapter
+from cryptows.venues.base import FrameError
+from tests.integration.conftest import bound
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "bybit"
+
+
+async def _collect(ws, adapter, until, limit_s=3.0):
+    events = []
+    async with asyncio.timeout(bound(limit_s)):
+        async for message in ws:
+            events.extend(adapter.parse(message))
+            if until(events):
+                return events
+    return events
+
+
+async def _raw(ws: ClientConnection, seconds: float) -> list[dict]:
+    """Every frame received within ``seconds`` (a fixed window, for asserting silence)."""
+    frames: list[dict] = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), left)))
+        except TimeoutError:
+            break
+    return frames
+
+
+async def _reply(ws: ClientConnection, limit_s: float = 3.0) -> dict:
+    """The next frame that is not a topic push."""
+    async with asyncio.timeout(bound(limit_s)):
+        while True:
+            body = json.loads(await ws.recv())
+            if "topic" not in body:
+                return body
+
+
+def _replies(frames: list[dict]) -> list[dict]:
+    return [f for f in frames if "topic" not in f]
+
+
+def _keys(path: str) -> tuple[list[str], list[str]]:
+    body = json.loads((FIXTURES / path).read_text())
+    return list(body), list(body["data"])
+
+
+class FrozenEngine(MarketEngine):
+    """A market whose books never change (for the unchanged-snapshot resend)."""
+
+    def __init__(self) -> None:
+        self.frozen_ms = time.time_ns() // 1_000_000
+        super().__init__(seed=11, start_ms=self.frozen_ms, dislocations=False)
+
+    def book(self, venue: str, symbol: str, now_ms: int) -> TopOfBook:
+        return super().book(venue, symbol, self.frozen_ms)
+
+
+async def test_rest_endpoints_parse_with_the_real_adapter(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, aiohttp.ClientSession() as http:
+        async with http.get(sim.rest_url + adapter.rest_time_path) as resp:
+            assert resp.status == 200
+            assert abs(adapter.parse_server_time(await resp.read()) - time.time() * 1000) < 5_000
+        sim.faults.delisted.add("SOLUSDT")
+        async with http.get(sim.rest_url + adapter.rest_symbols_path) as resp:
+            assert resp.status == 200
+            body = await resp.read()
+        listed = adapter.parse_symbol_list(body)
+        expected = json.loads(
+            (FIXTURES / "rest" / "instruments_info__spot_excerpt.json").read_text()
+        )
+        item = json.loads(body)["result"]["list"][0]
+        assert list(item) == list(expected["result"]["list"][0])
+        async with http.get(sim.rest_url + "/v5/market/instruments-info") as resp:
+            assert resp.status == 200  # Bybit answers errors with HTTP 200 and a retCode
+            answer = await resp.read()
+        with pytest.raises(FrameError, match="10001"):
+            adapter.parse_symbol_list(answer)
+    assert {"BTCUSDT", "ETHUSDT", "ETHBTC"} <= listed
+    assert "SOLUSDT" not in listed
+
+
+async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    raw: list[dict] = []
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        for frame in adapter.subscribe(parse_symbols(["BTCUSDT", "ETHUSDT"])):
+            await ws.send(frame)
+
+        def done(events):
+            kinds = {(e.symbol, e.channel) for e in events if isinstance(e, Quote)}
+            return len(kinds) == 4
+
+        events = []
+        async with asyncio.timeout(bound(3)):
+            async for message in ws:
+                raw.append(json.loads(message))
+                events.extend(adapter.parse(message))
+                if done(events):
+                    break
+    assert isinstance(events[0], SubscriptionAck)
+    assert events[0].symbols == ("BTCUSDT", "ETHUSDT")
+    assert not [e for e in events if isinstance(e, BadFrame)]
+    ack = raw[0]
+    assert list(ack) == ["success", "ret_msg", "conn_id", "req_id", "op"]
+    assert (ack["success"], ack["ret_msg"], ack["op"]) == (True, "subscribe", "subscribe")
+    # Pushes have the captured key sets, order and types.
+    book = next(f for f in raw if f.get("topic") == "orderbook.1.BTCUSDT")
+    ticker = next(f for f in raw if f.get("topic") == "tickers.ETHUSDT")
+    assert (list(book), list(book["data"])) == _keys("orderbook_1__snapshot.json")
+    assert (list(ticker), list(ticker["data"])) == _keys("tickers__spot.json")
+    assert all(isinstance(book[k], int) for k in ("ts", "cts"))
+    assert all(isinstance(book["data"][k], int) for k in ("u", "seq"))
+    assert isinstance(ticker["cs"], int)
+    assert all(isinstance(v, str) for v in ticker["data"].values())
+    [[bid, bid_size]] = book["data"]["b"]
+    assert len(bid.split(".")[1]) == 2  # BTCUSDT's tick is 0.01
+    assert len(bid_size.split(".")[1]) == 6
+    ticker_quote = next(e for e in events if isinstance(e, Quote) and e.channel == Channel.TICKER)
+    # Spot tickers carry no bid/ask.
+    assert ticker_quote.bid is None
+    assert ticker_quote.ask is None
+
+
+async def test_more_than_ten_args_is_refused(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    args = [f"orderbook.1.{s}" for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT")]
+    args += [f"tickers.{s}" for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT")]
+    args += ["orderbook.1.DOGEUSDT", "orderbook.1.ETHBTC"]
+    assert len(args) == 11
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(json.dumps({"req_id": "many", "op": "subscribe", "args": args}))
+        reply = await _reply(ws)
+        assert reply == {
+            "success": False,
+            "ret_msg": "args size >10",
+            "conn_id": reply["conn_id"],
+            "req_id": "many",
+            "op": "subscribe",
+        }
+        [event] = adapter.parse(json.dumps(reply))
+        assert isinstance(event, SubscriptionError)
+        assert event.symbol is None
+        # Nothing of the refused request was subscribed.
+        assert not [f for f in await _raw(ws, 0.3) if "topic" in f]
+
+
+async def test_unknown_symbol_refuses_the_whole_request(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        [frame] = adapter.subscribe(parse_symbols(["NOPEUSDT", "BTCUSDT"]))
+        await ws.send(frame)
+        [event] = adapter.parse(await asyncio.wait_for(ws.recv(), bound(3)))
+        assert isinstance(event, SubscriptionError)
+        assert event.symbol == "NOPEUSDT"
+        assert event.req_id == "1"
+        assert event.message == "Invalid symbol :[orderbook.1.NOPEUSDT tickers.NOPEUSDT]"
+        # The valid symbol of the refused request does not stream until asked for again.
+        assert await _raw(ws, 0.3) == []
+        [frame] = adapter.subscribe(parse_symbols(["BTCUSDT"]))
+        await ws.send(frame)
+
+        def done(events):
+            return {e.channel for e in events if isinstance(e, Quote)} == {
+                Channel.BOOK,
+                Channel.TICKER,
+            }
+
+        events = await _collect(ws, adapter, done)
+    assert isinstance(events[0], SubscriptionAck)
+    assert events[0].symbols == ("BTCUSDT",)
+    assert not [e for e in events if isinstance(e, BadFrame)]
+
+
+async def test_partial_subscribe_mode_streams_the_valid_symbol(
+    engine: MarketEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BybitSession, "partial_subscribe", True)
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        [frame] = adapter.subscribe(parse_symbols(["NOPEUSDT", "BTCUSDT"]))
+        await ws.send(frame)
+
+        def done(events):
+            return len({e.channel for e in events if isinstance(e, Quote)}) == 2
+
+        events = await _collect(ws, adapter, done)
+    assert isinstance(events[0], SubscriptionError)
+    assert events[0].symbol == "NOPEUSDT"
+    assert not [e for e in events if isinstance(e, SubscriptionAck | BadFrame)]
+    assert {e.symbol for e in events if isinstance(e, Quote)} == {"BTCUSDT"}
+
+
+async def test_rejected_symbol_fault(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, aiohttp.ClientSession() as http:
+        sim.faults.rejected.add("ETHUSDT")
+        async with http.get(sim.rest_url + adapter.rest_symbols_path) as resp:
+            assert "ETHUSDT" in adapter.parse_symbol_list(await resp.read())
+        async with connect(sim.ws_url) as ws:
+            [frame] = adapter.subscribe(parse_symbols(["ETHUSDT"]))
+            await ws.send(frame)
+            [event] = adapter.parse(await asyncio.wait_for(ws.recv(), bound(3)))
+    assert isinstance(event, SubscriptionError)
+    assert event.symbol == "ETHUSDT"
+    assert event.message.startswith("Invalid symbol :[orderbook.1.ETHUSDT")
+
+
+async def test_topics_are_case_sensitive_and_unknown_topics_refused(engine: MarketEngine) -> None:
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": ["tickers.btcusdt"]}))
+        reply = await _reply(ws)
+        assert reply["ret_msg"] == "Invalid symbol :[tickers.btcusdt]"
+        assert "req_id" not in reply  # the request had none
+        await ws.send(json.dumps({"op": "subscribe", "args": ["orderbook.5.BTCUSDT"]}))
+        assert (await _reply(ws))["ret_msg"] == "Invalid topic :[orderbook.5.BTCUSDT]"
+
+
+async def test_duplicate_subscribe_gets_no_reply(engine: MarketEngine) -> None:
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        request = {"req_id": "a", "op": "subscribe", "args": ["orderbook.1.BTCUSDT"]}
+        await ws.send(json.dumps(request))
+        ack = await _reply(ws)
+        assert (ack["success"], ack["req_id"]) == (True, "a")
+        await ws.send(json.dumps({**request, "req_id": "b"}))
+        frames = await _raw(ws, 0.4)
+        assert _replies(frames) == []
+        assert frames, "the stream goes on"
+        # A request with one new topic is acked; the duplicate in it is ignored.
+        args = ["orderbook.1.BTCUSDT", "tickers.BTCUSDT"]
+        await ws.send(json.dumps({"req_id": "c", "op": "subscribe", "args": args}))
+        ack = await _reply(ws)
+        assert (ack["success"], ack["req_id"]) == (True, "c")
+
+
+async def test_unsubscribe_acks_and_stops_the_stream(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    symbols = parse_symbols(["BTCUSDT"])
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        [frame] = adapter.subscribe(symbols)
+        await ws.send(frame)
+        await _collect(ws, adapter, lambda ev: any(isinstance(e, Quote) for e in ev))
+        [frame] = adapter.unsubscribe(symbols)
+        await ws.send(frame)
+        events = await _collect(ws, adapter, lambda ev: isinstance(ev[-1], SubscriptionAck))
+        assert events[-1].op == "unsubscribe"
+        assert events[-1].symbols == ("BTCUSDT",)
+        assert await _raw(ws, 0.3) == []
+
+
+async def test_ping_gets_a_pong(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(adapter.ping_frame())
+        raw = await asyncio.wait_for(ws.recv(), bound(3))
+        body = json.loads(raw)
+        assert list(body) == ["success", "ret_msg", "conn_id", "req_id", "op"]
+        assert (body["ret_msg"], body["req_id"], body["op"]) == ("pong", "ping-1", "ping")
+        assert adapter.parse(raw) == [Heartbeat(venue="bybit", kind="pong")]
+        await ws.send(json.dumps({"op": "ping"}))
+        body = json.loads(await asyncio.wait_for(ws.recv(), bound(3)))
+        expected = json.loads((FIXTURES / "pong.json").read_text())
+        assert list(body) == list(expected)  # no req_id when the ping had none
+        sim.faults.no_pong = True
+        await ws.send(adapter.ping_frame())
+        assert await _raw(ws, 0.4) == []
+
+
+async def test_unchanged_book_is_resent_with_the_same_u(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BybitSession, "book_resend_s", 0.3)
+    async with BybitSim(FrozenEngine()) as sim, connect(sim.ws_url) as ws:
+        args = ["orderbook.1.BTCUSDT", "tickers.BTCUSDT"]
+        await ws.send(json.dumps({"req_id": "r", "op": "subscribe", "args": args}))
+        frames = await _raw(ws, bound(1.0))
+    books = [f for f in frames if f.get("topic") == "orderbook.1.BTCUSDT"]
+    tickers = [f for f in frames if f.get("topic") == "tickers.BTCUSDT"]
+    assert len(books) >= 2
+    assert len({b["data"]["u"] for b in books}) == 1
+    assert len({b["cts"] for b in books}) == 1
+    assert books[0]["ts"] < books[-1]["ts"]
+    assert len(tickers) == 1  # tickers are pushed on change only
+
+
+async def test_idle_connection_is_cut_unless_pinged(
+    engine: MarketEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BybitSession, "idle_cut_s", 0.3)
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim:
+        async with connect(sim.ws_url) as ws:
+            async with asyncio.timeout(bound(2)):
+                await ws.wait_closed()
+        async with connect(sim.ws_url) as ws:
+            for _ in range(8):
+                await ws.send(adapter.ping_frame())
+                await asyncio.sleep(0.1)
+            assert ws.close_code is None
+
+
+async def test_args_characters_per_connection_limit(
+    engine: MarketEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BybitSession, "max_args_chars", 40)
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        for topic, ok in (
+            ("orderbook.1.BTCUSDT", True),  # 19 + quotes and comma = 22
+            ("tickers.ETHUSDT", True),  # 15 + 3 = 18: 40 in all
+            ("tickers.BTCUSDT", False),
+        ):
+            await ws.send(json.dumps({"req_id": topic, "op": "subscribe", "args": [topic]}))
+            reply = await _reply(ws)
+            assert (reply["success"], reply["req_id"]) == (ok, topic)
+
+
+async def test_invalid_json_and_unknown_op_errors(engine: MarketEngine) -> None:
+    adapter = get_adapter("bybit")
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send("not json")
+        [err] = adapter.parse(await asyncio.wait_for(ws.recv(), bound(3)))
+        assert isinstance(err, SubscriptionError)
+        assert err.req_id is None
+        await ws.send(json.dumps({"req_id": "9", "op": "subscrib", "args": []}))
+        [err] = adapter.parse(await asyncio.wait_for(ws.recv(), bound(3)))
+        assert isinstance(err, SubscriptionError)
+        assert err.req_id == "9"
+        assert err.message == "Invalid op :[subscrib]"
+
+
+@pytest.mark.parametrize("status", [451, 503])
+async def test_handshake_refused(engine: MarketEngine, status: int) -> None:
+    async with BybitSim(engine) as sim:
+        sim.faults.handshake_status = status
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(sim.ws_url, open_timeout=bound(3)):
+                pass
+    assert info.value.response.status_code == status
+
+
+async def test_wrong_path_is_404(engine: MarketEngine) -> None:
+    async with BybitSim(engine) as sim:
+        for path in ("/v5/public/linear", "/ws", "/"):
+            with pytest.raises(InvalidStatus) as info:
+                async with connect(f"ws://{sim.host}:{sim.port}{path}", open_timeout=bound(3)):
+                    pass
+            assert info.value.response.status_code == 404
