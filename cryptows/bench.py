@@ -1,4 +1,4 @@
-"""Shipped benchmarks: ``python -m cryptows.bench decode``.
+"""Shipped benchmarks: ``python -m cryptows.bench decode`` and ``python -m cryptows.bench connect``.
 
 ``decode`` measures, in microseconds per frame, how fast a Binance bookTicker frame becomes typed
 values with msgspec (typed ``Struct`` decoding, what the adapters use) against orjson and the
@@ -10,6 +10,7 @@ several repeats; run it on an idle machine and compare medians, not single runs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import time
@@ -121,6 +122,46 @@ def bench_decode(number: int, repeat: int) -> list[tuple[str, float]]:
     return results
 
 
+_HANDSHAKE_DELAY_S = {"binance": 0.2, "bybit": 0.4, "okx": 0.6, "coinbase": 0.8}
+
+
+async def _first_quotes(venues: list[str]) -> float:
+    """Seconds from starting a feed on ``venues`` until each has delivered a quote."""
+    from cryptows.config import load_settings
+    from cryptows.feed.manager import FeedManager
+    from cryptows.models import Quote
+    from cryptows.sim.cluster import SimCluster
+    from cryptows.symbols import parse_symbols
+
+    async with SimCluster(venues, dislocations=False) as cluster:
+        for name in venues:
+            cluster[name].faults.handshake_delay_s = _HANDSHAKE_DELAY_S[name]
+        settings = load_settings(None, overrides=cluster.overrides())
+        start = time.perf_counter()
+        waiting = set(venues)
+        async with FeedManager(settings, parse_symbols(["BTCUSDT"]), venues) as manager:
+            async with asyncio.timeout(30):
+                async for event in manager.events():
+                    if isinstance(event, Quote):
+                        waiting.discard(event.venue)
+                        if not waiting:
+                            return time.perf_counter() - start
+    raise RuntimeError("unreachable")
+
+
+def bench_connect(repeat: int) -> list[tuple[str, float]]:
+    """(label, median seconds to first quote) for each venue alone and all together."""
+    results = []
+    names = list(_HANDSHAKE_DELAY_S)
+    for name in names:
+        runs = [asyncio.run(_first_quotes([name])) for _ in range(repeat)]
+        label = f"{name} alone (handshake +{_HANDSHAKE_DELAY_S[name]:.1f} s)"
+        results.append((label, statistics.median(runs)))
+    runs = [asyncio.run(_first_quotes(names)) for _ in range(repeat)]
+    results.append(("all four at once", statistics.median(runs)))
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m cryptows.bench``."""
     parser = argparse.ArgumentParser(prog="python -m cryptows.bench", description=__doc__)
@@ -128,10 +169,15 @@ def main(argv: list[str] | None = None) -> None:
     dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
     dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
     dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
+    con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all four")
+    con.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
     args = parser.parse_args(argv)
     if args.what == "decode":
         for label, us in bench_decode(args.number, args.repeat):
             print(f"{label:<48} {us:8.3f} µs/frame (median of {args.repeat})")
+    elif args.what == "connect":
+        for label, seconds in bench_connect(args.repeat):
+            print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
 
 
 if __name__ == "__main__":

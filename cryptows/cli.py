@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from cryptows import __version__
 from cryptows import config as cfg
-from cryptows.errors import CryptowsError
+from cryptows.errors import CryptowsError, UsageError
 
 PANEL_CONFIG = "Configuration"
 PANEL_OUTPUT = "Output"
@@ -32,19 +32,35 @@ def report_error(err: CryptowsError) -> NoReturn:
 
 
 class _CryptowsGroup(TyperGroup):
-    """Root command group: domain errors raised anywhere in a run end in :func:`report_error`.
+    """Root command group: every error of a run ends as one stderr line and an exit code.
 
-    Handling them here, rather than around ``app()``, means ``typer.testing.CliRunner`` and the
-    console script behave the same.
+    Domain errors go through :func:`report_error`; Click/Typer usage errors (bad option value,
+    unknown command) become ``cryptows: error: <what>; see `<command> --help``` with exit 2, in
+    place of Typer's multi-line box. Handling this here, rather than around ``app()``, means
+    ``typer.testing.CliRunner`` and the console script behave the same.
     """
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
         except CryptowsError as err:
-            if kwargs.get("standalone_mode", True) is False:
-                raise
             report_error(err)
+        except typer.TyperException as err:  # Typer's (vendored Click) usage errors
+            ctx = getattr(err, "ctx", None)
+            if type(err).__name__ == "NoArgsIsHelpError":  # bare command: show its help
+                typer.echo(err.format_message(), err=True)
+                sys.exit(2)
+            hint = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+            failure = UsageError(f"{err.format_message().rstrip('.')}{hint}")
+            failure.exit_code = err.exit_code
+            report_error(failure)
+        except typer.Abort:
+            print("cryptows: aborted", file=sys.stderr)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 app = typer.Typer(

@@ -106,6 +106,14 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.10g}"
 
 
+def _price(value: float | None) -> str:
+    """Prices with a stable number of decimals, so columns line up as they tick."""
+    if value is None:
+        return "-"
+    places = 2 if value >= 100 else 4 if value >= 1 else 6
+    return f"{value:,.{places}f}"
+
+
 class TableOutput:
     """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz."""
 
@@ -144,16 +152,23 @@ class TableOutput:
                 else "-"
             )
             age = f"{(now_ms - q.recv_wall_ms) / 1000:.1f}s" if q.recv_wall_ms else "-"
+            volume = "-" if q.volume_24h is None else f"{q.volume_24h:,.2f}"
             table.add_row(
-                symbol, venue, _num(q.bid), _num(q.ask), spread, _num(q.last),
-                _num(q.volume_24h), age,
-            )  # fmt: skip
+                symbol, venue, _price(q.bid), _price(q.ask), spread, _price(q.last), volume, age
+            )
         lines: list[Table | Text] = [table]
         states = []
         for name, h in self.health().items():
             style = "green" if h.usable else "red"
             detail = f" ({h.reason})" if h.reason else ""
-            states.append(Text(f"{name}: {h.state.value}{detail}  {h.msgs_per_s:.0f} msg/s", style))
+            lag = f"  lag p50 {h.lag_p50_ms:.0f} ms" if h.lag_p50_ms is not None else ""
+            states.append(
+                Text(
+                    f"{name:<9} {h.state.value}{detail}  {h.msgs_per_s:.0f} msg/s{lag}  "
+                    f"reconnects {h.reconnects}  bad frames {h.bad_frames}",
+                    style,
+                )
+            )
         lines.extend(states)
         for (symbol, venue), message in sorted(self.problems.items()):
             lines.append(Text(f"{venue} {symbol}: {message}", style="yellow"))

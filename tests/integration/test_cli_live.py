@@ -1,0 +1,182 @@
+"""The live commands as a user runs them: subprocesses, real signals, every output line checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import bound
+
+VENUES = {"binance", "bybit", "okx", "coinbase"}
+STATES = {"connecting", "live", "stale", "backing off", "failed", "stopped"}
+QUOTE_FIELDS = {
+    "type": str,
+    "venue": str,
+    "symbol": str,
+    "channel": str,
+    "bid": (float, type(None)),
+    "bid_size": (float, type(None)),
+    "ask": (float, type(None)),
+    "ask_size": (float, type(None)),
+    "last": (float, type(None)),
+    "volume_24h": (float, type(None)),
+    "exchange_ts_ms": (int, type(None)),
+    "recv_ts_ms": int,
+    "demo": bool,
+}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cryptows", *args]
+
+
+def _validate_quote(obj: dict[str, object]) -> None:
+    assert set(obj) == set(QUOTE_FIELDS), obj
+    for key, kind in QUOTE_FIELDS.items():
+        value = obj[key]
+        if kind is float or (isinstance(kind, tuple) and float in kind):
+            assert value is None or isinstance(value, (int, float)), (key, obj)
+        else:
+            assert isinstance(value, kind), (key, obj)
+    assert obj["venue"] in VENUES
+    assert obj["channel"] in ("book", "ticker")
+    assert obj["demo"] is True
+    bid, ask = obj["bid"], obj["ask"]
+    for price in (bid, ask, obj["last"]):
+        assert price is None or price > 0  # type: ignore[operator]
+    if bid is not None and ask is not None:
+        assert bid <= ask  # type: ignore[operator]
+
+
+def test_quotes_demo_json_every_line_valid() -> None:
+    result = subprocess.run(
+        _cli("quotes", "--demo", "--json", "--duration", "5"),
+        capture_output=True,
+        text=True,
+        timeout=bound(60),
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines
+    seen: set[tuple[str, str]] = set()
+    for line in lines:
+        obj = json.loads(line)
+        if obj["type"] == "quote":
+            _validate_quote(obj)
+            seen.add((obj["venue"], obj["symbol"]))
+        else:
+            assert obj["type"] == "venue"
+            assert {"venue", "state", "reason", "ts_ms", "demo"} <= set(obj)
+            assert obj["state"] in STATES
+    assert seen == {(v, s) for v in VENUES for s in ("BTCUSDT", "ETHUSDT")}
+    assert "DEMO" in result.stderr
+    summaries = [line for line in result.stderr.splitlines() if " msgs, " in line]
+    assert len(summaries) == 4
+    assert "Traceback" not in result.stderr
+
+
+def test_quotes_ctrl_c_exits_cleanly_with_a_summary() -> None:
+    proc = subprocess.Popen(
+        _cli("quotes", "--demo", "--json", "BTCUSDT"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + bound(30)
+        while time.monotonic() < deadline:  # wait for the first quote line
+            line = proc.stdout.readline()
+            if '"type":"quote"' in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=bound(20))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if " msgs, " in line]) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["quotes", "BTC--USDT", "--demo"], "malformed symbol"),
+        (["quotes", "--venues", "kraken", "--demo"], "unknown venue 'kraken'"),
+        (["quotes", "--venues", ",", "--demo"], "--venues is empty"),
+        (["quotes", "--duration", "-1", "--demo"], "Invalid value for '--duration'"),
+        (["frobnicate"], "No such command"),
+        (["sim", "--fault", "bybit:explode"], "unknown action"),
+        (["sim", "--fault", "nope"], "bad fault"),
+        (["sim", "--port-base", "80"], "out of range"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
+    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=bound(30))
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_every_venue_unreachable_exits_1(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    lines = ['symbols = ["BTCUSDT"]', "[feed]", "backoff_initial_s = 0.1", "backoff_max_s = 0.2"]
+    for venue in VENUES:  # port 9 on loopback: nothing listens there
+        lines += [
+            f"[venues.{venue}]",
+            'ws_url = "ws://127.0.0.1:9/"',
+            'rest_url = "http://127.0.0.1:9"',
+        ]
+    config.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        _cli("quotes", "--json", "--duration", "2", "--config", str(config)),
+        capture_output=True,
+        text=True,
+        timeout=bound(60),
+    )
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cryptows: error: no venue delivered any data")
+    assert "cannot connect" in last
+
+
+def test_sim_serves_until_ctrl_c_and_its_config_drives_the_real_client(tmp_path: Path) -> None:
+    config = tmp_path / "sim.toml"
+    proc = subprocess.Popen(
+        _cli("sim", "--seed", "5", "--write-config", str(config)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert [line.split()[0] for line in lines[:4]] == ["binance", "bybit", "okx", "coinbase"]
+        assert all(
+            " ws://127.0.0.1:" in line and " rest http://127.0.0.1:" in line for line in lines[:4]
+        )
+        result = subprocess.run(
+            _cli("quotes", "--json", "--duration", "3", "--config", str(config), "ETHUSDT"),
+            capture_output=True,
+            text=True,
+            timeout=bound(60),
+        )
+        assert result.returncode == 0, result.stderr
+        venues = {json.loads(line)["venue"] for line in result.stdout.splitlines()}
+        assert venues == VENUES
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=bound(20))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
