@@ -161,6 +161,10 @@ class TableOutput:
         for name, h in self.health().items():
             style = "green" if h.usable else "red"
             detail = f" ({h.reason})" if h.reason else ""
+            if h.retry_at_ms is not None and not h.usable:
+                detail += (
+                    f" until {time.strftime('%H:%M:%S', time.localtime(h.retry_at_ms / 1000))}"
+                )
             lag = f"  lag p50 {h.lag_p50_ms:.0f} ms" if h.lag_p50_ms is not None else ""
             states.append(
                 Text(
@@ -170,6 +174,9 @@ class TableOutput:
                 )
             )
         lines.extend(states)
+        lines.append(
+            Text("lag = receipt time minus the venue's timestamp (includes clock offset)", "dim")
+        )
         for (symbol, venue), message in sorted(self.problems.items()):
             lines.append(Text(f"{venue} {symbol}: {message}", style="yellow"))
         if self.demo:

@@ -261,3 +261,22 @@ async def test_venues_connect_in_parallel(cluster: SimCluster) -> None:
         await rec.close()
     # Sequential connects would need at least 4 s; parallel ones need about 1 s.
     assert elapsed < 4.0
+
+
+async def test_scripted_faults_reach_the_client(cluster: SimCluster) -> None:
+    from cryptows.sim.faults import parse_fault, run_script
+
+    steps = [parse_fault(text, VENUES) for text in ("okx:garbage@0.5", "bybit:drop@0.5")]
+    async with FeedManager(settings_for(cluster), SYMBOLS, ["okx", "bybit"]) as manager:
+        rec = Recorder(manager)
+        await rec.wait(lambda: {v for v, _ in rec.pairs()} == {"okx", "bybit"}, 10, "quotes")
+        await asyncio.wait_for(run_script(cluster.servers, steps), bound(5))
+        await rec.wait(
+            lambda: (
+                manager.health()["okx"].bad_frames == 1
+                and manager.health()["bybit"].reconnects >= 1
+            ),
+            10,
+            "the scripted faults",
+        )
+        await rec.close()
