@@ -148,11 +148,14 @@ class VenueStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SymbolStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """One symbol on one venue cannot be streamed (unknown, refused, or silent)."""
+    """One symbol on one venue cannot be streamed (unknown, refused, or silent), or, with
+    ``ok``, streams again after such a problem."""
 
     venue: str
     symbol: str
     message: str
+    ok: bool = False
+    """``True`` when an earlier problem with this symbol has cleared (it streams now)."""
     ts_ms: int = 0
 
 

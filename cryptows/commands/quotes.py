@@ -125,8 +125,10 @@ class TableOutput:
         self.health = health
         self.quotes: dict[tuple[str, str], Quote] = {}
         self.problems: dict[tuple[str, str], str] = {}
+        # Refreshed from the event loop (see run_quotes), never from Rich's own thread, so
+        # rendering cannot race the loop that updates the quotes and the health counters.
         self.live = Live(
-            get_renderable=self.render, console=Console(), refresh_per_second=4, transient=False
+            get_renderable=self.render, console=Console(), auto_refresh=False, transient=False
         )
 
     def write(self, event: FeedEvent) -> None:
@@ -134,7 +136,16 @@ class TableOutput:
             key = (event.symbol, event.venue)
             self.quotes[key] = merge_quote(self.quotes.get(key), event)
         elif isinstance(event, SymbolStatus):
-            self.problems[(event.symbol, event.venue)] = event.message
+            if event.ok:
+                self.problems.pop((event.symbol, event.venue), None)
+            else:
+                self.problems[(event.symbol, event.venue)] = event.message
+
+    async def refresh_forever(self) -> None:
+        """Redraw at 4 Hz from the event loop."""
+        while True:
+            self.live.refresh()
+            await asyncio.sleep(0.25)
 
     def render(self) -> Any:
         from rich.console import Group
@@ -145,6 +156,7 @@ class TableOutput:
         for column in ("symbol", "venue", "bid", "ask", "spread bps", "last", "vol 24h", "age"):
             table.add_column(column, justify="left" if column in ("symbol", "venue") else "right")
         now_ms = time.time_ns() // 1_000_000
+        health = self.health()
         for (symbol, venue), q in sorted(self.quotes.items()):
             spread = (
                 f"{(q.ask - q.bid) / ((q.ask + q.bid) / 2) * 10_000:.2f}"
@@ -152,13 +164,25 @@ class TableOutput:
                 else "-"
             )
             age = f"{(now_ms - q.recv_wall_ms) / 1000:.1f}s" if q.recv_wall_ms else "-"
+            venue_health = health.get(venue)
+            usable = venue_health is None or venue_health.usable
+            if not usable:
+                age = f"STALE {age}"
             volume = "-" if q.volume_24h is None else f"{q.volume_24h:,.2f}"
             table.add_row(
-                symbol, venue, _price(q.bid), _price(q.ask), spread, _price(q.last), volume, age
+                symbol,
+                venue,
+                _price(q.bid),
+                _price(q.ask),
+                spread,
+                _price(q.last),
+                volume,
+                age,
+                style=None if usable else "dim strike",
             )
         lines: list[Table | Text] = [table]
         states = []
-        for name, h in self.health().items():
+        for name, h in health.items():
             style = "green" if h.usable else "red"
             detail = f" ({h.reason})" if h.reason else ""
             if h.retry_at_ms is not None and not h.usable:
@@ -206,16 +230,18 @@ async def run_quotes(
         else:
             output = LineOutput(demo=demo)
         async with manager:
-            consumer = asyncio.create_task(_consume(manager, output, stop))
+            helpers = [asyncio.create_task(_consume(manager, output, stop))]
             if isinstance(output, TableOutput):
                 output.live.start()
+                helpers.append(asyncio.create_task(output.refresh_forever()))
             try:
-                await wait_for_stop(stop, duration)
+                await wait_for_stop(stop, duration, manager.task)
             finally:
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
                 if isinstance(output, TableOutput):
                     output.live.stop()
-                consumer.cancel()
-                await asyncio.gather(consumer, return_exceptions=True)
                 final = manager.health()
         for health in final.values():
             eprint(f"cryptows: {summary_line(health)}")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from cryptows.commands.common import parse_venues, stop_on_signals
 from cryptows.errors import UsageError
 from cryptows.sim.cluster import SIMULATORS, SimCluster
 from cryptows.sim.faults import FaultStep, parse_fault, run_script
+
+
+def _report_script_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        print(f"cryptows: fault script stopped: {task.exception()}", file=sys.stderr, flush=True)
 
 
 def client_config(cluster: SimCluster) -> str:
@@ -58,6 +64,7 @@ async def run_sim(
             if ready is not None:
                 ready.set()
             script = asyncio.create_task(run_script(cluster.servers, steps))
+            script.add_done_callback(_report_script_failure)
             await stop.wait()
             script.cancel()
             await asyncio.gather(script, return_exceptions=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,8 @@ from cryptows.models import (
 )
 from cryptows.symbols import Symbol
 from cryptows.venues.base import FrameError, VenueAdapter
+
+log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 2**20
 """Largest frame accepted (1 MiB); a larger one closes the connection with 1009."""
@@ -98,7 +101,10 @@ class VenueConnection:
         """The symbols actually subscribed (requested minus those the venue does not list)."""
         self._validated = False
         self._last_rx = 0.0
+        self._live_since: float | None = None
         self._seen: set[str] = set()
+        self._refused: set[str] = set()
+        """Symbols the venue refused on the current connection (not resubscribed on it)."""
         policy = adapter_cls.heartbeat
         self.silence_s = feed.watchdog_s or policy.silence_timeout_s
         self.ping_s = feed.ping_interval_s or policy.app_ping_interval_s
@@ -109,20 +115,30 @@ class VenueConnection:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Connect, stream, and reconnect for ever (until cancelled)."""
+        """Connect, stream, and reconnect for ever (until cancelled).
+
+        Nothing but cancellation leaves this method: every failure, expected or not, becomes a
+        health state and another attempt, so one venue can never stop the others.
+        """
         attempt = 0
         try:
             while True:
-                started = self.clock()
+                self._live_since = None
                 try:
                     await self._attempt()
                     failure = _Reconnect("connection ended")
                 except _Reconnect as exc:
                     failure = exc
-                if self.clock() - started >= self.feed.stable_reset_s:
+                except Exception as exc:  # noqa: BLE001 - a bug must not stop the venue for good
+                    log.exception("%s: unexpected error in the connection loop", self.name)
+                    failure = _Reconnect(f"internal error: {_describe(exc)}")
+                stable = self._was_stable()
+                if stable:
                     attempt = 0
-                delay = 0.0 if failure.now else self.backoff.delay(attempt, self.rng)
-                attempt = 0 if failure.now else attempt + 1
+                # A venue asking us to reconnect (shutdown notice) is obeyed at once, but only
+                # after a stable connection: a venue repeating it must not cause a tight loop.
+                delay = 0.0 if failure.now and stable else self.backoff.delay(attempt, self.rng)
+                attempt += 1
                 self._publish(
                     failure.state, failure.reason, retry_at_ms=wall_ms() + round(delay * 1000)
                 )
@@ -158,6 +174,10 @@ class VenueConnection:
             raise _Reconnect(f"no handshake within {self.feed.open_timeout_s:g} s") from exc
         except (OSError, InvalidHandshake) as exc:
             raise _Reconnect(f"cannot connect: {_describe(exc)}") from exc
+        except Exception as exc:  # noqa: BLE001 - bad URL/proxy settings and the like
+            raise _Reconnect(
+                f"cannot connect: {type(exc).__name__}: {_describe(exc)}", state=VenueState.FAILED
+            ) from exc
         async with ws:
             await self._stream(ws)
 
@@ -165,6 +185,7 @@ class VenueConnection:
         adapter = self.adapter_cls()
         self._last_rx = self.clock()
         self._seen.clear()
+        self._refused.clear()
         helpers = [
             asyncio.create_task(self._subscribe(ws, adapter, self.symbols)),
             asyncio.create_task(self._keepalive(ws, adapter)),
@@ -204,15 +225,17 @@ class VenueConnection:
 
     async def _handle(self, event: object, ws: ClientConnection, adapter: VenueAdapter) -> None:
         if isinstance(event, Quote):
-            if self.health.state is not VenueState.LIVE:
-                self._publish(VenueState.LIVE, "")
-            self._seen.add(event.symbol)
+            self._mark_live()
+            if event.symbol not in self._seen:
+                self._seen.add(event.symbol)
+                cleared = self.health.symbol_ok(event.symbol)
+                if cleared is not None:
+                    self.sink.put(cleared)
             if event.exchange_ts_ms is not None:
                 self.health.on_lag(event.recv_wall_ms - event.exchange_ts_ms)
             self.sink.put(event)
         elif isinstance(event, SubscriptionAck):
-            if self.health.state is not VenueState.LIVE:
-                self._publish(VenueState.LIVE, "")
+            self._mark_live()
         elif isinstance(event, BadFrame):
             self.health.bad_frames += 1
         elif isinstance(event, SubscriptionError):
@@ -225,18 +248,40 @@ class VenueConnection:
     async def _subscription_error(
         self, event: SubscriptionError, ws: ClientConnection, adapter: VenueAdapter
     ) -> None:
+        request = adapter.request(event.req_id)
         if event.symbol is None:
             self.health.last_error = f"venue error: {event.message}"
+            if request is not None and request.op == "subscribe" and len(request.symbols) > 1:
+                # The venue refused a request naming several symbols without saying which one
+                # was at fault: ask again one symbol per request to find it.
+                for symbol in self.symbols:
+                    if (
+                        symbol.canonical in request.symbols
+                        and symbol.canonical not in self._refused
+                    ):
+                        await self._subscribe(ws, adapter, [symbol])
             return
+        self._refused.add(event.symbol)
         status = self.health.symbol_error(event.symbol, event.message)
         if status is not None:
             self.sink.put(status)
-        remaining = tuple(s for s in self.symbols if s.canonical != event.symbol)
-        if remaining == self.symbols:
+        if not adapter.rejects_whole_request:
             return
-        self.symbols = remaining  # never resubscribe it, on this or later connections
-        if adapter.rejects_whole_request and remaining:
-            await self._subscribe(ws, adapter, remaining)
+        # The venue dropped the whole request: subscribe its other symbols again.
+        named = request.symbols if request is not None else tuple(s.canonical for s in self.symbols)
+        again = [
+            s for s in self.symbols if s.canonical in named and s.canonical not in self._refused
+        ]
+        if again:
+            await self._subscribe(ws, adapter, again)
+
+    def _pending(self, named: Sequence[str] | None) -> list[Symbol]:
+        """Our symbols (those in ``named``, if given) that were not refused on this connection."""
+        return [
+            s
+            for s in self.symbols
+            if (named is None or s.canonical in named) and s.canonical not in self._refused
+        ]
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -249,12 +294,11 @@ class VenueConnection:
 
     async def _keepalive(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
         ping = adapter.ping_frame()
-        tasks = []
-        if ping is not None and self.ping_s:
-            tasks.append(self._app_pings(ws, adapter, self.ping_s))
-        if self.protocol_ping_s:
-            tasks.append(self._protocol_pings(ws, self.protocol_ping_s))
-        await asyncio.gather(*tasks)
+        async with asyncio.TaskGroup() as tasks:
+            if ping is not None and self.ping_s:
+                tasks.create_task(self._app_pings(ws, adapter, self.ping_s))
+            if self.protocol_ping_s:
+                tasks.create_task(self._protocol_pings(ws, self.protocol_ping_s))
 
     async def _app_pings(self, ws: ClientConnection, adapter: VenueAdapter, every: float) -> None:
         idle_rule = adapter.heartbeat.ping_when_idle
@@ -287,7 +331,7 @@ class VenueConnection:
             return
         await asyncio.sleep(timeout)
         for symbol in self.symbols:
-            if symbol.canonical not in self._seen:
+            if symbol.canonical not in self._seen and symbol.canonical not in self._refused:
                 status = self.health.symbol_error(
                     symbol.canonical,
                     f"no data for {timeout:g} s after subscribing (is it listed on {self.name}?)",
@@ -325,6 +369,16 @@ class VenueConnection:
                     self.sink.put(status)
 
     # -- health -----------------------------------------------------------------------------
+
+    def _was_stable(self) -> bool:
+        """Whether the connection that just ended stayed live for ``stable_reset_s``."""
+        since = self._live_since
+        return since is not None and self.clock() - since >= self.feed.stable_reset_s
+
+    def _mark_live(self) -> None:
+        if self.health.state is not VenueState.LIVE:
+            self._live_since = self.clock()
+            self._publish(VenueState.LIVE, "")
 
     def _publish(self, state: VenueState, reason: str, retry_at_ms: int | None = None) -> None:
         event: VenueStatus | None = self.health.transition(state, reason, retry_at_ms)

@@ -61,6 +61,14 @@ class HealthTracker:
         self.symbol_errors[symbol] = message
         return SymbolStatus(venue=self.venue, symbol=symbol, message=message, ts_ms=wall_ms())
 
+    def symbol_ok(self, symbol: str) -> SymbolStatus | None:
+        """``symbol`` streams after all: clear its error; returns the event to publish if any."""
+        if self.symbol_errors.pop(symbol, None) is None:
+            return None
+        return SymbolStatus(
+            venue=self.venue, symbol=symbol, message="streaming", ok=True, ts_ms=wall_ms()
+        )
+
     def on_frame(self, now_s: float) -> None:
         """Count one received frame at monotonic time ``now_s``."""
         self.messages += 1

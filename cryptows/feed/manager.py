@@ -13,7 +13,6 @@ the newest quote per (venue, symbol, channel) and every status event.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
@@ -107,12 +106,21 @@ class FeedManager:
 
     async def aclose(self) -> None:
         """Cancel every connection and wait until all sockets are closed."""
-        if self._task is None:
+        task, self._task = self._task, None
+        if task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are being cancelled ourselves: let it propagate
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The running feed task (done only if the feed stopped unexpectedly)."""
+        return self._task
 
     def health(self) -> dict[str, VenueHealth]:
         """Every venue's health now, by venue name."""

@@ -4,7 +4,8 @@ Speaks the real protocol (developers.binance.com, WebSocket Streams): raw stream
 ``/ws/<stream>``, combined streams on ``/stream`` and ``/stream?streams=a/b`` (events wrapped as
 ``{"stream", "data"}``); ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` with
 ``{"result": null, "id": N}`` acks and ``{"error": {"code", "msg"}, "id"}`` errors; an unknown
-but well-formed symbol is acked and then silent, as on the real venue; more than 5 client
+but well-formed symbol (or one ``rejected`` by a fault) is acked and then silent, as on the real
+venue; more than 5 client
 messages in a second closes the connection; protocol pings every 20 s. ``bookTicker`` carries
 no event time (spot), ``24hrTicker`` is pushed every second; all prices are decimal strings.
 REST: ``/api/v3/time``, ``/api/v3/exchangeInfo``.
@@ -56,9 +57,10 @@ class BinanceSession(Session):
                 self.streams.append(stream)
 
     def subscriptions(self) -> Iterable[tuple[str, str]]:
+        rejected = self.server.faults.rejected
         for stream in self.streams:
             match = _STREAM.fullmatch(stream)
-            if match and match.group(2) in _SUPPORTED:
+            if match and match.group(2) in _SUPPORTED and match.group(1).upper() not in rejected:
                 yield match.group(1).upper(), match.group(2)
 
     def resend_due(self, channel: str) -> bool:
@@ -154,16 +156,15 @@ class BinanceSession(Session):
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
             await self._error(2, "Invalid request: invalid stream", req_id)
             return
-        for stream in params:
-            match = _STREAM.fullmatch(stream)
-            if match is None or match.group(1).upper() in self.server.faults.rejected:
-                await self._error(2, "Invalid request: invalid stream", req_id)
-                return
+        if not all(_STREAM.fullmatch(stream) for stream in params):
+            await self._error(2, "Invalid request: invalid stream", req_id)
+            return
         if method == "SUBSCRIBE":
             self.streams.extend(s for s in params if s not in self.streams)
         else:
             self.streams = [s for s in self.streams if s not in params]
-        # A well-formed stream for a symbol that is not listed is acked and then stays silent.
+        # A well-formed stream for a symbol that is not listed (or is `rejected` by a fault) is
+        # acked and then stays silent: Binance's real reaction to an unknown symbol.
         await self.send_json({"result": None, "id": req_id})
 
     async def _error(self, code: int, msg: str, req_id: object) -> None:

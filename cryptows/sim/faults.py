@@ -70,10 +70,21 @@ def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
         arg = parse_symbol(arg).canonical
     elif arg is not None:
         try:
-            float(arg)
+            number = float(arg)
         except ValueError:
             raise UsageError(f"bad fault {text!r}: {action} takes a number, got {arg!r}") from None
+        if action == "close" and not _sendable_close_code(number):
+            raise UsageError(
+                f"bad fault {text!r}: close code must be 1000-1003, 1007-1014 or 3000-4999"
+            )
     return FaultStep(venue, action, float(match["at"] or 0), arg)
+
+
+def _sendable_close_code(code: float) -> bool:
+    """Codes a server may put in a close frame (RFC 6455 §7.4, websockets' own check)."""
+    return code.is_integer() and (
+        1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+    )
 
 
 async def apply_fault(server: SimVenueServer, step: FaultStep) -> None:

@@ -116,7 +116,7 @@ class Session(ABC):
                 continue
             stamp = now_ms()
             for symbol, channel in list(self.subscriptions()):
-                if not self.engine.listed(self.server.name, symbol):
+                if not self.server.listed(symbol):  # delisted: silence, like a real venue
                     continue
                 book = self.engine.book(self.server.name, symbol, stamp)
                 key = (symbol, channel)

@@ -118,6 +118,8 @@ class BinanceAdapter(VenueAdapter):
         min_send_interval_s=0.25,  # 5 incoming messages/s per connection, with a margin
     )
     topics_per_symbol: ClassVar[int] = 2
+    # An invalid stream fails the whole SUBSCRIBE, so the feed resubscribes the others.
+    rejects_whole_request: ClassVar[bool] = True
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Stream-name spelling: lower case, no separator (``btcusdt``)."""

@@ -155,6 +155,9 @@ class BybitAdapter(VenueAdapter):
         min_send_interval_s=0.1,
     )
     topics_per_symbol: ClassVar[int] = 2
+    # The docs do not say whether one bad topic fails the rest of its request; assume it does
+    # (resubscribing a topic that did subscribe only earns a silent duplicate).
+    rejects_whole_request: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -189,7 +189,8 @@ async def test_unknown_symbols_are_reported_per_venue_while_others_stream(
     cluster["binance"].faults.delisted.add("ETHUSDT")  # absent from REST: caught before subscribe
     for name in ("bybit", "okx", "coinbase"):  # listed but refused on the socket
         cluster[name].faults.rejected.add("ETHUSDT")
-    async with FeedManager(settings_for(cluster), SYMBOLS) as manager:
+    settings = settings_for(cluster, feed__watchdog_s=10.0)  # no reconnect may paper over it
+    async with FeedManager(settings, SYMBOLS) as manager:
         rec = Recorder(manager)
 
         def errors() -> set[str]:
@@ -204,9 +205,31 @@ async def test_unknown_symbols_are_reported_per_venue_while_others_stream(
     assert {(e.venue, e.symbol) for e in statuses} == {(v, "ETHUSDT") for v in VENUES}
     assert all(dict(health[v].symbol_errors).keys() == {"ETHUSDT"} for v in VENUES)
     assert all(health[v].state is VenueState.LIVE for v in VENUES)
-    # Binance (REST-checked) never streams it; the others may stream it only where the venue
-    # accepted part of a request (never here: each refuses it).
-    assert ("binance", "ETHUSDT") not in rec.pairs()
+    assert all(health[v].reconnects == 0 for v in VENUES)
+    assert not {p for p in rec.pairs() if p[1] == "ETHUSDT"}
+
+
+async def test_silent_symbol_is_reported_and_cleared_when_it_streams(cluster: SimCluster) -> None:
+    """Binance acks an unknown (here: refused) stream and stays silent: the feed notices."""
+    cluster["binance"].faults.rejected.add("ETHUSDT")
+    settings = settings_for(cluster, feed__symbol_timeout_s=1.0, feed__watchdog_s=10.0)
+    async with FeedManager(settings, SYMBOLS, ["binance"]) as manager:
+        rec = Recorder(manager)
+
+        def statuses() -> list[SymbolStatus]:
+            return [e for e in rec.events if isinstance(e, SymbolStatus)]
+
+        await rec.wait(lambda: len(statuses()) == 1, 10, "a no-data report for ETHUSDT")
+        assert statuses()[0].symbol == "ETHUSDT"
+        assert "no data" in statuses()[0].message
+        assert ("binance", "BTCUSDT") in rec.pairs()
+        cluster["binance"].faults.rejected.clear()
+        cluster["binance"].drop_all()  # the next connection subscribes it again, and it streams
+        await rec.wait(lambda: ("binance", "ETHUSDT") in rec.pairs(), 10, "ETHUSDT quotes")
+        await rec.wait(lambda: any(s.ok for s in statuses()), 5, "the problem cleared")
+        health = manager.health()["binance"]
+        await rec.close()
+    assert health.symbol_errors == ()
 
 
 async def test_stall_is_detected_by_the_watchdog_and_replaced(cluster: SimCluster) -> None:
@@ -280,3 +303,19 @@ async def test_scripted_faults_reach_the_client(cluster: SimCluster) -> None:
             "the scripted faults",
         )
         await rec.close()
+
+
+async def test_a_venue_with_an_unusable_url_never_stops_the_others(cluster: SimCluster) -> None:
+    # Passes config validation, then fails inside the connect call (the host cannot be encoded).
+    settings = settings_for(cluster, **{"venues__okx__ws_url": "ws://a..b/x"})
+    async with FeedManager(settings, SYMBOLS) as manager:
+        rec = Recorder(manager)
+        others = {p for p in ALL_PAIRS if p[0] != "okx"}
+        await rec.wait(lambda: rec.pairs() >= others, 10, "quotes from the other venues")
+        await rec.wait(lambda: manager.health()["okx"].reconnects >= 2, 10, "okx retrying")
+        health = manager.health()
+        mark = len(rec.events)
+        await rec.wait(lambda: rec.pairs(mark) >= others, 10, "the others still streaming")
+        await rec.close()
+    assert "cannot connect" in health["okx"].last_error
+    assert all(health[v].state is VenueState.LIVE for v in VENUES if v != "okx")

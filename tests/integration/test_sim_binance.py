@@ -81,16 +81,31 @@ async def test_unknown_symbol_is_acked_then_silent(engine: MarketEngine) -> None
                 await ws.recv()
 
 
-async def test_rejected_symbol_gets_a_real_error_frame(engine: MarketEngine) -> None:
+async def test_rejected_symbol_is_acked_then_silent_like_an_unknown_one(
+    engine: MarketEngine,
+) -> None:
     adapter = get_adapter("binance")
     async with BinanceSim(engine) as sim, connect(sim.ws_url) as ws:
         sim.faults.rejected.add("ETHUSDT")
-        [frame] = adapter.subscribe(parse_symbols(["ETHUSDT"]))
+        [frame] = adapter.subscribe(parse_symbols(["ETHUSDT", "BTCUSDT"]))
         await ws.send(frame)
+
+        def btc_seen(events):
+            return any(isinstance(e, Quote) and e.symbol == "BTCUSDT" for e in events)
+
+        events = await _collect(ws, adapter, btc_seen)
+    assert isinstance(events[0], SubscriptionAck)
+    assert not [e for e in events if isinstance(e, Quote) and e.symbol == "ETHUSDT"]
+
+
+async def test_malformed_stream_name_fails_the_request(engine: MarketEngine) -> None:
+    adapter = get_adapter("binance")
+    async with BinanceSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["BTC USDT@x"], "id": 4}))
         [event] = adapter.parse(await asyncio.wait_for(ws.recv(), bound(5)))
     assert isinstance(event, SubscriptionError)
-    assert event.symbol == "ETHUSDT"
     assert event.message == "Invalid request: invalid stream"
+    assert event.req_id == "4"
 
 
 async def test_invalid_json_and_unknown_method_errors(engine: MarketEngine) -> None:
