@@ -1,10 +1,17 @@
-"""Shipped benchmarks: ``python -m cryptows.bench decode`` and ``python -m cryptows.bench connect``.
+"""Shipped benchmarks: ``python -m cryptows.bench decode``, ``connect`` and ``aggregate``.
 
 ``decode`` measures, in microseconds per frame, how fast a Binance bookTicker frame becomes typed
 values with msgspec (typed ``Struct`` decoding, what the adapters use) against orjson and the
 standard library (decode to a ``dict``, then pick and check the fields by hand), plus the cost of
 each venue adapter's full ``parse`` (decode + validation + ``Quote``). It prints medians over
 several repeats; run it on an idle machine and compare medians, not single runs.
+
+``connect`` measures the seconds from starting a feed on simulated venues until each has
+delivered a quote, each venue alone and all four at once.
+
+``aggregate`` measures, in microseconds per update, ``Aggregator.on_quote`` on one symbol quoted
+by 2, 4, 8 and 16 synthetic venues (a seeded random walk with occasional dislocations, so
+opportunities open, update and close). The cost should grow at most linearly with the venues.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -19,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from cryptows.models import Channel, Quote
 from cryptows.venues import get_adapter
 
 _BOOK = (
@@ -162,6 +171,76 @@ def bench_connect(repeat: int) -> list[tuple[str, float]]:
     return results
 
 
+_AGG_VENUE_COUNTS = (2, 4, 8, 16)
+
+
+def _quote_stream(venues: int, updates: int, seed: int = 7) -> list[Quote]:
+    """A seeded random walk of book quotes over ``venues`` venues, with dislocations."""
+    rng = random.Random(seed)
+    names = [f"v{i}" for i in range(venues)]
+    mid = 60_000.0
+    # Per-venue dislocation (relative), and how many more of that venue's updates it lasts.
+    offset = dict.fromkeys(names, 0.0)
+    remaining = dict.fromkeys(names, 0)
+    quotes: list[Quote] = []
+    for i in range(updates):
+        mid *= 1 + rng.gauss(0, 0.00005)
+        venue = names[rng.randrange(venues)]
+        if remaining[venue] > 0:
+            remaining[venue] -= 1
+            if remaining[venue] == 0:
+                offset[venue] = 0.0
+        elif rng.random() < 0.01:
+            offset[venue] = rng.choice((-1, 1)) * rng.uniform(0.003, 0.008)
+            remaining[venue] = rng.randint(5, 40)
+        venue_mid = mid * (1 + offset[venue] + rng.gauss(0, 0.00002))
+        half_spread = venue_mid * 0.00001
+        quotes.append(
+            Quote(
+                venue=venue,
+                symbol="BTCUSDT",
+                channel=Channel.BOOK,
+                bid=round(venue_mid - half_spread, 2),
+                bid_size=round(rng.uniform(0.01, 3.0), 4),
+                ask=round(venue_mid + half_spread, 2),
+                ask_size=round(rng.uniform(0.01, 3.0), 4),
+                recv_wall_ms=1_700_000_000_000 + i,
+            )
+        )
+    return quotes
+
+
+def bench_aggregate(updates: int, repeat: int) -> list[tuple[int, float, int, float]]:
+    """Per venue count: (venues, median µs per ``on_quote``, opened, arb events per update).
+
+    The stream is generated before timing. The engine evaluates 2 x (venues - 1) pairs per
+    update; events are output (more venues, more pairs to a dislocated venue), so the event
+    count per update is printed next to the time.
+    """
+    from cryptows.market.aggregator import Aggregator
+    from cryptows.market.types import ArbEvent, ArbEventType
+    from cryptows.symbols import parse_symbol
+
+    symbol = parse_symbol("BTCUSDT")
+    results = []
+    for venues in _AGG_VENUE_COUNTS:
+        stream = _quote_stream(venues, updates)
+        fees = {f"v{i}": 0.1 for i in range(venues)}
+        runs = []
+        events: list[ArbEvent] = []
+        for _ in range(repeat):
+            agg = Aggregator([symbol], fees_pct=fees, threshold_pct=0.05, hysteresis_pct=0.02)
+            on_quote = agg.on_quote
+            events = []
+            start = time.perf_counter_ns()
+            for quote in stream:
+                events.extend(on_quote(quote))
+            runs.append((time.perf_counter_ns() - start) / updates / 1000)
+        opened = sum(1 for e in events if e.type is ArbEventType.OPEN)
+        results.append((venues, statistics.median(runs), opened, len(events) / updates))
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m cryptows.bench``."""
     parser = argparse.ArgumentParser(prog="python -m cryptows.bench", description=__doc__)
@@ -171,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
     con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all four")
     con.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
+    agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
+    agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
+    agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
     args = parser.parse_args(argv)
     if args.what == "decode":
         for label, us in bench_decode(args.number, args.repeat):
@@ -178,6 +260,16 @@ def main(argv: list[str] | None = None) -> None:
     elif args.what == "connect":
         for label, seconds in bench_connect(args.repeat):
             print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
+    elif args.what == "aggregate":
+        results = bench_aggregate(args.updates, args.repeat)
+        base = results[0][1]
+        for venues, us, opened, per_update in results:
+            print(
+                f"{venues:>2} venues: {us:7.3f} µs/update (median of {args.repeat}), "
+                f"x{us / base:5.2f} vs 2 venues, {us / (venues - 1):5.2f} µs per other venue; "
+                f"{opened} opened, "
+                f"{per_update:.2f} arb events/update"
+            )
 
 
 if __name__ == "__main__":

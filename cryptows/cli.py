@@ -237,6 +237,78 @@ def quotes(
     asyncio.run(run_quotes(symbols, venues, config, demo=demo, as_json=as_json, duration=duration))
 
 
+@app.command("arb")
+def arb(
+    symbols: SymbolsArgument = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            metavar="PCT",
+            help="Report when the spread net of both taker fees reaches PCT percent (0.1 = "
+            "0.1 %). Default: [bold]arb.threshold_pct[/] from the config (0.1).",
+            show_default=False,
+            rich_help_panel="Arbitrage",
+        ),
+    ] = None,
+    gross: Annotated[
+        bool,
+        typer.Option(
+            "--gross",
+            help="Compare the gross spread (before fees) with the threshold.",
+            rich_help_panel="Arbitrage",
+        ),
+    ] = False,
+    max_age: Annotated[
+        int | None,
+        typer.Option(
+            "--max-age",
+            metavar="MS",
+            min=0,
+            help="Ignore quotes older than MS milliseconds even on a live connection (0 = off).",
+            show_default=False,
+            rich_help_panel="Arbitrage",
+        ),
+    ] = None,
+    venues: VenuesOption = None,
+    demo: DemoOption = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="NDJSON on stdout: [bold]type[/] open, update (at most 1/s each), close, venue.",
+            rich_help_panel=PANEL_OUTPUT,
+        ),
+    ] = False,
+    duration: DurationOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Scan every venue for cross-venue arbitrage, net of taker fees.
+
+    Buy on the venue with the lowest ask, sell on the one with the highest bid: an opportunity
+    opens when the net spread reaches the threshold and closes when it falls back (with a small
+    hysteresis band), so one dislocation is one open/close pair. USD and USDT books are never
+    compared unless you declare them equivalent in the config.
+
+    Example: [bold]cryptows arb --demo --threshold 0.1[/]
+    """
+    from cryptows.commands.arb import run_arb
+
+    asyncio.run(
+        run_arb(
+            symbols,
+            venues,
+            config,
+            threshold=threshold,
+            gross=gross,
+            max_age_ms=max_age,
+            duration=duration,
+            demo=demo,
+            as_json=as_json,
+        )
+    )
+
+
 @app.command("sim")
 def sim(
     port_base: Annotated[

@@ -19,6 +19,12 @@ from cryptows.symbols import Symbol, parse_symbols
 
 DEMO_BANNER = "DEMO: simulated exchanges on 127.0.0.1, not real market data"
 
+FLAG_NAMES = {
+    "arb.threshold_pct": "--threshold",
+    "arb.max_quote_age_ms": "--max-age",
+}
+"""The command-line flag behind a setting, for error messages and `config show` provenance."""
+
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
@@ -57,7 +63,9 @@ def load_spec(
         overrides.update(cfg.venue_overrides(names))
     if sim_overrides:
         overrides.update(sim_overrides)
-    settings = cfg.load_settings(config, overrides=overrides)
+    labels = {key: f"flag {flag}" for key, flag in FLAG_NAMES.items()}
+    labels.update(dict.fromkeys(sim_overrides or {}, "--demo"))
+    settings = cfg.load_settings(config, overrides=overrides, overrides_source=labels)
     chosen = parse_symbols(list(symbols)) if symbols else settings.symbols
     enabled = settings.enabled_venues
     if not enabled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -11,15 +10,8 @@ from typing import IO, Any
 
 import msgspec
 
-from cryptows.commands.common import (
-    DEMO_BANNER,
-    eprint,
-    live_spec,
-    stop_on_signals,
-    summary_line,
-    wait_for_stop,
-)
-from cryptows.errors import RuntimeFailure
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec
+from cryptows.commands.session import Output, run_session
 from cryptows.feed.manager import FeedManager
 from cryptows.market.merge import merge_quote
 from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueStatus
@@ -62,7 +54,7 @@ def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
     return record
 
 
-class JsonOutput:
+class JsonOutput(Output):
     """NDJSON to stdout, one object per line, flushed per line (for pipes and bots)."""
 
     def __init__(self, *, demo: bool, stream: IO[bytes] | None = None) -> None:
@@ -82,7 +74,7 @@ class JsonOutput:
         self.stream.flush()
 
 
-class LineOutput:
+class LineOutput(Output):
     """Plain text lines for a pipe without ``--json``."""
 
     def __init__(self, *, demo: bool) -> None:
@@ -114,7 +106,7 @@ def _price(value: float | None) -> str:
     return f"{value:,.{places}f}"
 
 
-class TableOutput:
+class TableOutput(Output):
     """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz."""
 
     def __init__(self, *, demo: bool, health: Callable[[], dict[str, VenueHealth]]) -> None:
@@ -141,11 +133,16 @@ class TableOutput:
             else:
                 self.problems[(event.symbol, event.venue)] = event.message
 
-    async def refresh_forever(self) -> None:
-        """Redraw at 4 Hz from the event loop."""
-        while True:
-            self.live.refresh()
-            await asyncio.sleep(0.25)
+    refresh_s = 0.25  # redraw at 4 Hz, from the event loop
+
+    def start(self) -> None:
+        self.live.start()
+
+    def refresh(self) -> None:
+        self.live.refresh()
+
+    def stop(self) -> None:
+        self.live.stop()
 
     def render(self) -> Any:
         from rich.console import Group
@@ -218,45 +215,13 @@ async def run_quotes(
     duration: float | None,
 ) -> None:
     """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
-    async with live_spec(symbols, venues, config, demo=demo) as spec, stop_on_signals() as stop:
-        if demo:
-            eprint(f"cryptows: {DEMO_BANNER}")
-        manager = FeedManager(spec.settings, spec.symbols, spec.venues)
-        output: JsonOutput | LineOutput | TableOutput
+
+    def make_output(manager: FeedManager) -> Output:
         if as_json:
-            output = JsonOutput(demo=demo)
-        elif sys.stdout.isatty():
-            output = TableOutput(demo=demo, health=manager.health)
-        else:
-            output = LineOutput(demo=demo)
-        async with manager:
-            helpers = [asyncio.create_task(_consume(manager, output, stop))]
-            if isinstance(output, TableOutput):
-                output.live.start()
-                helpers.append(asyncio.create_task(output.refresh_forever()))
-            try:
-                await wait_for_stop(stop, duration, manager.task)
-            finally:
-                for helper in helpers:
-                    helper.cancel()
-                await asyncio.gather(*helpers, return_exceptions=True)
-                if isinstance(output, TableOutput):
-                    output.live.stop()
-                final = manager.health()
-        for health in final.values():
-            eprint(f"cryptows: {summary_line(health)}")
-        if not any(h.messages for h in final.values()):
-            reasons = "; ".join(
-                f"{h.venue}: {h.last_error or h.state.value}" for h in final.values()
-            )
-            raise RuntimeFailure(f"no venue delivered any data ({reasons})")
+            return JsonOutput(demo=demo)
+        if sys.stdout.isatty():
+            return TableOutput(demo=demo, health=manager.health)
+        return LineOutput(demo=demo)
 
-
-async def _consume(
-    manager: FeedManager, output: JsonOutput | LineOutput | TableOutput, stop: asyncio.Event
-) -> None:
-    try:
-        async for event in manager.events():
-            output.write(event)
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
-        stop.set()
+    async with live_spec(symbols, venues, config, demo=demo) as spec:
+        await run_session(spec, duration, make_output)

@@ -1,0 +1,345 @@
+"""``cryptows arb``: the arbitrage scanner without the dashboard (live view, lines or NDJSON)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec
+from cryptows.commands.session import Output, run_session
+from cryptows.errors import UsageError
+from cryptows.feed.manager import FeedManager
+from cryptows.market.aggregator import Aggregator
+from cryptows.market.types import ArbEvent, ArbEventType, Opportunity, Snapshot
+from cryptows.models import FeedEvent, VenueHealth, VenueStatus
+
+MAX_THRESHOLD_PCT = 20.0
+"""A larger threshold would never fire on real venues; it is almost certainly a typo."""
+UPDATE_EVERY_MS = 1000
+"""NDJSON ``update`` lines are rate-limited to one per opportunity per second."""
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def arb_record(event: ArbEvent, *, demo: bool) -> dict[str, Any]:
+    """The NDJSON object for an opportunity event (schema in README)."""
+    o = event.opportunity
+    record: dict[str, Any] = {
+        "type": event.type.value,
+        "ts_ms": event.ts_ms,
+        "symbol": o.symbol,
+        "buy_venue": o.buy_venue,
+        "buy_symbol": o.buy_symbol,
+        "buy_price": o.buy_price,
+        "buy_size": o.buy_size,
+        "buy_age_ms": o.buy_age_ms,
+        "sell_venue": o.sell_venue,
+        "sell_symbol": o.sell_symbol,
+        "sell_price": o.sell_price,
+        "sell_size": o.sell_size,
+        "sell_age_ms": o.sell_age_ms,
+        "size": o.size,
+        "gross_pct": o.gross_pct,
+        "fees_pct": o.fees_pct,
+        "net_pct": o.net_pct,
+        "peak_net_pct": o.peak_net_pct,
+        "duration_ms": o.duration_ms,
+        "converted": o.converted,
+    }
+    if demo:
+        record["demo"] = True
+    return record
+
+
+def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
+    """The NDJSON object for a venue state change."""
+    record: dict[str, Any] = {
+        "type": "venue",
+        "ts_ms": status.ts_ms,
+        "venue": status.venue,
+        "state": status.state.value,
+        "reason": status.reason,
+    }
+    if demo:
+        record["demo"] = True
+    return record
+
+
+@dataclass
+class ArbStats:
+    """What the exit summary reports."""
+
+    opened: int = 0
+    longest: Opportunity | None = None
+    best: Opportunity | None = None
+
+    def add(self, event: ArbEvent) -> None:
+        o = event.opportunity
+        if event.type is ArbEventType.OPEN:
+            self.opened += 1
+        if event.type is ArbEventType.CLOSE:
+            if self.longest is None or o.duration_ms > self.longest.duration_ms:
+                self.longest = o
+        if self.best is None or o.peak_net_pct > self.best.peak_net_pct:
+            self.best = o
+
+    def line(self) -> str:
+        text = f"arb: {self.opened} opportunit{'y' if self.opened == 1 else 'ies'}"
+        if self.longest is not None:
+            o = self.longest
+            text += (
+                f", longest {o.duration_ms / 1000:.1f} s ({o.symbol} buy {o.buy_venue} "
+                f"sell {o.sell_venue})"
+            )
+        if self.best is not None:
+            text += f", best net {self.best.peak_net_pct:.3f} %"
+        return text
+
+
+class ArbOutput(Output):
+    """Feeds the aggregator and reports its opportunity events; subclasses render them."""
+
+    refresh_s = 0.25
+
+    def __init__(self, aggregator: Aggregator, *, demo: bool) -> None:
+        self.aggregator = aggregator
+        self.demo = demo
+        self.stats = ArbStats()
+
+    def write(self, event: FeedEvent) -> None:
+        if isinstance(event, VenueStatus):
+            self.venue(event)
+        self.report(self.aggregator.on_event(event))
+
+    def refresh(self) -> None:
+        self.report(self.aggregator.tick(_now_ms()))
+
+    def finish(self) -> None:
+        self.report(self.aggregator.close_all(_now_ms()))
+
+    def stop(self) -> None:
+        eprint(f"cryptows: {self.stats.line()}")
+
+    def report(self, events: list[ArbEvent]) -> None:
+        for event in events:
+            self.stats.add(event)
+            self.emit(event)
+
+    def venue(self, status: VenueStatus) -> None:
+        """A venue changed state."""
+
+    def emit(self, event: ArbEvent) -> None:
+        """An opportunity event."""
+
+
+class JsonArbOutput(ArbOutput):
+    """NDJSON on stdout: open/update/close/venue lines (updates at most 1/s per opportunity)."""
+
+    def __init__(
+        self, aggregator: Aggregator, *, demo: bool, stream: IO[bytes] | None = None
+    ) -> None:
+        super().__init__(aggregator, demo=demo)
+        self.stream = stream or sys.stdout.buffer
+        self._encoder = msgspec.json.Encoder()
+        self._last_update: dict[tuple[str, str, str, str], int] = {}
+
+    def _line(self, record: dict[str, Any]) -> None:
+        self.stream.write(self._encoder.encode(record) + b"\n")
+        self.stream.flush()
+
+    def venue(self, status: VenueStatus) -> None:
+        self._line(venue_record(status, demo=self.demo))
+
+    def emit(self, event: ArbEvent) -> None:
+        o = event.opportunity
+        key = (o.buy_venue, o.buy_symbol, o.sell_venue, o.sell_symbol)
+        if event.type is ArbEventType.UPDATE:
+            if event.ts_ms - self._last_update.get(key, 0) < UPDATE_EVERY_MS:
+                return
+            self._last_update[key] = event.ts_ms
+        elif event.type is ArbEventType.OPEN:
+            self._last_update[key] = event.ts_ms
+        else:
+            self._last_update.pop(key, None)
+        self._line(arb_record(event, demo=self.demo))
+
+
+class LineArbOutput(ArbOutput):
+    """Human lines for a pipe without ``--json``: one per open and per close."""
+
+    def emit(self, event: ArbEvent) -> None:
+        if event.type is ArbEventType.UPDATE:
+            return
+        o = event.opportunity
+        prefix = "DEMO " if self.demo else ""
+        verb = "OPEN " if event.type is ArbEventType.OPEN else "CLOSE"
+        tail = (
+            f"net {o.net_pct:.3f} %"
+            if event.type is ArbEventType.OPEN
+            else f"peak {o.peak_net_pct:.3f} % after {o.duration_ms / 1000:.1f} s"
+        )
+        print(
+            f"{prefix}{verb} {o.symbol:<9} buy {o.buy_venue}@{o.buy_price:.10g} "
+            f"sell {o.sell_venue}@{o.sell_price:.10g} gross {o.gross_pct:.3f} % {tail}",
+            flush=True,
+        )
+
+    def venue(self, status: VenueStatus) -> None:
+        reason = f": {status.reason}" if status.reason else ""
+        eprint(f"cryptows: {status.venue} {status.state.value}{reason}")
+
+
+class LiveArbOutput(ArbOutput):
+    """A Rich live view on a terminal, redrawn at 4 Hz from the event loop."""
+
+    def __init__(
+        self,
+        aggregator: Aggregator,
+        *,
+        demo: bool,
+        threshold_pct: float,
+        gross: bool,
+        health: Any,
+    ) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        super().__init__(aggregator, demo=demo)
+        self.threshold_pct = threshold_pct
+        self.gross = gross
+        self.health = health
+        self.live = Live(console=Console(), auto_refresh=False, transient=False)
+
+    def start(self) -> None:
+        self.live.start()
+
+    def refresh(self) -> None:
+        super().refresh()
+        self.live.update(render_arb(self.aggregator.snapshot(_now_ms()), self), refresh=True)
+
+    def stop(self) -> None:
+        self.live.stop()
+        super().stop()
+
+
+def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
+    """The live view: banner, open opportunities, recent closed ones, venue states."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if view.demo:
+        parts.append(Text(DEMO_BANNER, style="bold black on yellow"))
+    metric = "gross" if view.gross else "net of taker fees"
+    parts.append(Text(f"arbitrage scanner: threshold {view.threshold_pct:g} % ({metric})", "bold"))
+    table = Table(title="open opportunities", expand=False)
+    for column in ("symbol", "buy", "size", "age", "sell", "size", "age", "gross %", "net %",
+                   "peak %", "open for"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("symbol", "buy", "sell") else "right")
+    for o in snapshot.open_opportunities:
+        since = max(0, snapshot.ts_ms - o.opened_ms - o.duration_ms)  # time since its last event
+        table.add_row(
+            o.symbol + (f" ({o.converted})" if o.converted else ""),
+            f"{o.buy_venue} {o.buy_price:,.6g}",
+            _size(o.buy_size),
+            f"{o.buy_age_ms + since} ms",
+            f"{o.sell_venue} {o.sell_price:,.6g}",
+            _size(o.sell_size),
+            f"{o.sell_age_ms + since} ms",
+            f"{o.gross_pct:.3f}",
+            f"{o.net_pct:.3f}",
+            f"{o.peak_net_pct:.3f}",
+            f"{(o.duration_ms + since) / 1000:.1f} s",
+        )
+    parts.append(table)
+    closed = Table(title="recently closed", expand=False)
+    for column in ("symbol", "buy → sell", "peak net %", "lasted"):
+        closed.add_column(column)
+    for o in snapshot.recent_closed[:8]:
+        closed.add_row(
+            o.symbol,
+            f"{o.buy_venue} → {o.sell_venue}",
+            f"{o.peak_net_pct:.3f}",
+            f"{o.duration_ms / 1000:.1f} s",
+        )
+    parts.append(closed)
+    health: dict[str, VenueHealth] = view.health()
+    states = "  ".join(
+        f"{name} {h.state.value}" + (f" ({h.reason})" if h.reason else "")
+        for name, h in health.items()
+    )
+    parts.append(Text(states))
+    suppressed = ", ".join(f"{reason.replace('_', ' ')} {n}" for reason, n in snapshot.suppressed)
+    parts.append(Text(f"suppressed candidates: {suppressed}", style="dim"))
+    parts.append(Text(view.stats.line(), style="dim"))
+    return Group(*parts)
+
+
+def _size(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+async def run_arb(
+    symbols: Sequence[str] | None,
+    venues: str | None,
+    config: Path | None,
+    *,
+    threshold: float | None,
+    gross: bool,
+    max_age_ms: int | None,
+    duration: float | None,
+    demo: bool,
+    as_json: bool,
+) -> None:
+    """Scan for cross-venue arbitrage until Ctrl-C or ``duration`` (closing what is open)."""
+    extra: dict[str, object] = {}
+    if threshold is not None:
+        extra["arb.threshold_pct"] = threshold
+    if max_age_ms is not None:
+        extra["arb.max_quote_age_ms"] = max_age_ms
+    async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
+        arb = spec.settings.arb
+        if arb.threshold_pct > MAX_THRESHOLD_PCT:
+            raise UsageError(
+                f"threshold {arb.threshold_pct:g} % is absurd (more than "
+                f"{MAX_THRESHOLD_PCT:g} %); typical values are 0.05 to 1"
+            )
+        if len(spec.venues) < 2:
+            raise UsageError(
+                f"arbitrage needs at least two venues, got {', '.join(spec.venues)}; "
+                "pass e.g. --venues binance,okx"
+            )
+        aggregator = Aggregator(
+            spec.symbols,
+            fees_pct={v: spec.settings.venues[v].taker_fee_pct for v in spec.venues},
+            threshold_pct=arb.threshold_pct,
+            hysteresis_pct=min(arb.hysteresis_pct, arb.threshold_pct),
+            gross=gross,
+            max_quote_age_ms=arb.max_quote_age_ms,
+            equivalents=arb.quote_equivalents,
+            demo=demo,
+        )
+
+        def make_output(manager: FeedManager) -> Output:
+            if as_json:
+                return JsonArbOutput(aggregator, demo=demo)
+            if sys.stdout.isatty():
+                return LiveArbOutput(
+                    aggregator,
+                    demo=demo,
+                    threshold_pct=arb.threshold_pct,
+                    gross=gross,
+                    health=manager.health,
+                )
+            return LineArbOutput(aggregator, demo=demo)
+
+        await run_session(spec, duration, make_output)

@@ -1,0 +1,377 @@
+"""The market aggregator: feed events in, arbitrage events and snapshots out. Pure, synchronous.
+
+The aggregator keeps the latest merged quote per (symbol, venue), turns each into a
+:class:`~cryptows.market.types.Leg` for the :class:`~cryptows.market.arbitrage.ArbitrageEngine`,
+and builds :class:`~cryptows.market.types.Snapshot` values for the CLI, the dashboard and the
+analysis command. It never reads a clock and does no I/O: time comes in as arguments (a quote's
+``recv_wall_ms``, a status' ``ts_ms``, the ``now_ms`` of :meth:`Aggregator.tick` and
+:meth:`Aggregator.snapshot`).
+
+Rules:
+
+- **Merge.** The latest quote per (symbol, venue) is ``merge_quote(previous, quote)``: book-stream
+  bid/ask win over ticker-stream ones; last price and volume come from whichever carries them.
+- **Usable.** A leg is usable unless its venue's last :class:`~cryptows.models.VenueStatus` is
+  not ``LIVE`` (a venue with no status yet counts as live: quotes only arrive on live
+  connections), or ``max_quote_age_ms > 0`` and the quote is older than that. The reason is kept
+  (``"binance backing off: closed by venue with code 1001"``, ``"quote older than 5000 ms"``).
+- **Cost.** Legs are kept per comparison group (:func:`comparison_group`), so a quote costs one
+  merge, one leg and one ``engine.update`` over its group: O(venues), never a scan of every
+  symbol. With ``max_quote_age_ms`` set, the other legs of the group are also re-checked for age
+  (O(venues)); engine work is done only for legs whose usable flag flipped.
+- **History.** Per symbol, at most one (ts_ms, mean usable mid) sample per
+  ``history_interval_ms``, in a bounded deque: memory stays constant over a run of any length.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+
+from cryptows.errors import SymbolError
+from cryptows.market.arbitrage import ArbitrageEngine, LegKey, comparison_group
+from cryptows.market.merge import merge_quote
+from cryptows.market.types import (
+    ArbEvent,
+    BestPrice,
+    Leg,
+    Snapshot,
+    SuppressReason,
+    SymbolSummary,
+    SymbolView,
+    VenueQuote,
+)
+from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueState, VenueStatus
+from cryptows.symbols import Symbol, parse_symbol
+
+
+@dataclass(slots=True)
+class _SymbolState:
+    """Everything kept about one canonical symbol."""
+
+    symbol: str
+    base: str
+    quote: str
+    legs: dict[LegKey, Leg]
+    """The legs of this symbol's comparison group (shared with the group's other symbols)."""
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    """Latest merged quote per venue."""
+    history: deque[tuple[int, float]] = field(default_factory=deque)
+    last_sample_ms: int | None = None
+
+
+class Aggregator:
+    """Latest quotes per (symbol, venue), their usability, arbitrage and snapshots.
+
+    Args:
+        symbols: The subscribed symbols, in display order (snapshots list them first, then any
+            other symbol that has quoted, sorted).
+        fees_pct: Taker fee per venue, in percent.
+        threshold_pct: The arbitrage metric (net, or gross with ``gross``) that opens an
+            opportunity.
+        hysteresis_pct: An open opportunity closes below ``threshold_pct - hysteresis_pct``.
+        gross: Compare gross spreads instead of net of fees.
+        max_quote_age_ms: When positive, a quote older than this is not usable.
+        equivalents: Quote assets declared equivalent, e.g. ``[("USD", "USDT")]``.
+        history_size: Samples kept per symbol.
+        history_interval_ms: Minimum time between two samples of one symbol.
+        demo: Copied into every snapshot (the data comes from the simulator).
+    """
+
+    def __init__(
+        self,
+        symbols: Sequence[Symbol],
+        *,
+        fees_pct: Mapping[str, float],
+        threshold_pct: float,
+        hysteresis_pct: float,
+        gross: bool = False,
+        max_quote_age_ms: int = 0,
+        equivalents: Iterable[tuple[str, str]] = (),
+        history_size: int = 300,
+        history_interval_ms: int = 1000,
+        demo: bool = False,
+    ) -> None:
+        self.engine: ArbitrageEngine = ArbitrageEngine(
+            fees_pct,
+            threshold_pct=threshold_pct,
+            hysteresis_pct=hysteresis_pct,
+            gross=gross,
+            equivalents=equivalents,
+        )
+        self.max_quote_age_ms = max_quote_age_ms
+        self.history_size = history_size
+        self.history_interval_ms = history_interval_ms
+        self.demo = demo
+        self._order: tuple[str, ...] = tuple(dict.fromkeys(s.canonical for s in symbols))
+        self._parsed: dict[str, Symbol] = {s.canonical: s for s in symbols}
+        self._states: dict[str, _SymbolState] = {}
+        self._groups: dict[str, dict[LegKey, Leg]] = {}
+        self._venue_symbols: dict[str, dict[str, _SymbolState]] = {}
+        """Venue -> the symbols it has quoted (for status changes)."""
+        self._venue_status: dict[str, VenueStatus] = {}
+        self._venue_block: dict[str, str] = {}
+        """Venue -> why its quotes are not usable, for venues whose last state is not live."""
+        self._symbol_problems: dict[tuple[str, str], str] = {}
+        for sym in self._parsed.values():
+            self._state(sym.canonical)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def symbol_problems(self) -> Mapping[tuple[str, str], str]:
+        """(venue, symbol) -> message, for symbols a venue cannot stream right now."""
+        return self._symbol_problems
+
+    # -- events -----------------------------------------------------------------------------
+
+    def on_event(self, event: FeedEvent) -> list[ArbEvent]:
+        """Apply any feed event; returns the arbitrage events it caused."""
+        if isinstance(event, Quote):
+            return self.on_quote(event)
+        if isinstance(event, VenueStatus):
+            return self.on_status(event)
+        self.on_symbol_status(event)
+        return []
+
+    def on_quote(self, quote: Quote) -> list[ArbEvent]:
+        """Merge ``quote`` into its (symbol, venue), update its leg and re-check its pairs."""
+        now = quote.recv_wall_ms
+        venue = quote.venue
+        state = self._states.get(quote.symbol)
+        if state is None:
+            state = self._state(quote.symbol)
+        merged = merge_quote(state.quotes.get(venue), quote)
+        if venue not in state.quotes:
+            self._venue_symbols.setdefault(venue, {})[state.symbol] = state
+        state.quotes[venue] = merged
+        usable, reason = self._usability(venue, merged.recv_wall_ms, now)
+        key = (venue, state.symbol)
+        legs = state.legs
+        legs[key] = Leg(
+            venue=venue,
+            symbol=state.symbol,
+            base=state.base,
+            quote=state.quote,
+            bid=merged.bid,
+            bid_size=merged.bid_size,
+            ask=merged.ask,
+            ask_size=merged.ask_size,
+            recv_ms=merged.recv_wall_ms,
+            usable=usable,
+            stale_reason=reason,
+        )
+        events: list[ArbEvent] = []
+        if self.max_quote_age_ms > 0:
+            # Other legs of the group may have aged out since the last tick: flag them first so
+            # no pair is judged on a quote that is too old.
+            for other in list(legs):
+                if other != key:
+                    self._recheck(legs, other, now, events)
+        events.extend(self.engine.update(legs, key, now))
+        last = state.last_sample_ms
+        if last is None or now - last >= self.history_interval_ms:
+            self._sample(state, now)
+        return events
+
+    def on_status(self, status: VenueStatus) -> list[ArbEvent]:
+        """Record a venue's state; its legs become (un)usable and their pairs are re-checked."""
+        venue = status.venue
+        self._venue_status[venue] = status
+        if status.state is VenueState.LIVE:
+            self._venue_block.pop(venue, None)
+        else:
+            text = f"{venue} {status.state.value}"
+            self._venue_block[venue] = f"{text}: {status.reason}" if status.reason else text
+        events: list[ArbEvent] = []
+        for state in self._venue_symbols.get(venue, {}).values():
+            self._recheck(state.legs, (venue, state.symbol), status.ts_ms, events)
+        return events
+
+    def on_symbol_status(self, status: SymbolStatus) -> None:
+        """Remember (or, with ``status.ok``, forget) a problem with one symbol on one venue."""
+        key = (status.venue, status.symbol)
+        if status.ok:
+            self._symbol_problems.pop(key, None)
+        else:
+            self._symbol_problems[key] = status.message
+
+    def tick(self, now_ms: int) -> list[ArbEvent]:
+        """Re-check quote ages at ``now_ms``; pairs of legs that aged out close.
+
+        O(legs) to check; engine work only for legs whose usable flag flipped. A no-op when
+        ``max_quote_age_ms`` is 0.
+        """
+        if self.max_quote_age_ms <= 0:
+            return []
+        events: list[ArbEvent] = []
+        for legs in self._groups.values():
+            for key in list(legs):
+                self._recheck(legs, key, now_ms, events)
+        return events
+
+    def close_all(self, now_ms: int) -> list[ArbEvent]:
+        """Close every open opportunity (end of a run)."""
+        return self.engine.close_all(now_ms)
+
+    # -- snapshot ---------------------------------------------------------------------------
+
+    def snapshot(self, now_ms: int) -> Snapshot:
+        """The whole market as of ``now_ms`` (usability and ages evaluated at ``now_ms``)."""
+        ordered = list(self._order)
+        configured = set(ordered)
+        ordered.extend(sorted(s for s in self._states if s not in configured))
+        views = tuple(self._view(self._states[s], now_ms) for s in ordered)
+        venues = set(self._venue_status) | set(self._venue_symbols)
+        venue_states: list[tuple[str, str, str]] = []
+        for venue in sorted(venues):
+            status = self._venue_status.get(venue)
+            if status is None:
+                venue_states.append((venue, VenueState.LIVE.value, ""))
+            else:
+                venue_states.append((venue, status.state.value, status.reason))
+        return Snapshot(
+            ts_ms=now_ms,
+            symbols=views,
+            open_opportunities=self.engine.open_opportunities(),
+            recent_closed=tuple(self.engine.closed),
+            suppressed=tuple((r.value, self.engine.suppressed[r]) for r in SuppressReason),
+            venue_states=tuple(venue_states),
+            demo=self.demo,
+        )
+
+    def _view(self, state: _SymbolState, now: int) -> SymbolView:
+        quotes: list[VenueQuote] = []
+        best_buy: BestPrice | None = None
+        best_sell: BestPrice | None = None
+        mids: list[float] = []
+        for venue in sorted(state.quotes):
+            q = state.quotes[venue]
+            usable, reason = self._usability(venue, q.recv_wall_ms, now)
+            vq = VenueQuote(
+                venue=venue,
+                symbol=state.symbol,
+                bid=q.bid,
+                bid_size=q.bid_size,
+                ask=q.ask,
+                ask_size=q.ask_size,
+                last=q.last,
+                volume_24h=q.volume_24h,
+                exchange_ts_ms=q.exchange_ts_ms,
+                recv_ms=q.recv_wall_ms,
+                age_ms=now - q.recv_wall_ms,
+                usable=usable,
+                stale_reason=reason,
+            )
+            quotes.append(vq)
+            if not usable:
+                continue
+            if q.ask is not None and (best_buy is None or q.ask < best_buy.price):
+                best_buy = BestPrice(venue=venue, price=q.ask, size=q.ask_size)
+            if q.bid is not None and (best_sell is None or q.bid > best_sell.price):
+                best_sell = BestPrice(venue=venue, price=q.bid, size=q.bid_size)
+            mid = vq.mid
+            if mid is not None:
+                mids.append(mid)
+        return SymbolView(
+            symbol=state.symbol,
+            quotes=tuple(quotes),
+            best_buy=best_buy,
+            best_sell=best_sell,
+            summary=_summary(mids, best_buy, best_sell),
+            history=tuple(state.history),
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _state(self, symbol: str) -> _SymbolState:
+        """The state of ``symbol``, created (and its symbol parsed, once) on first sight."""
+        state = self._states.get(symbol)
+        if state is not None:
+            return state
+        parsed = self._parsed.get(symbol)
+        if parsed is None:
+            try:
+                parsed = parse_symbol(symbol)
+            except SymbolError:
+                # Not splittable: it still meets the same canonical symbol on other venues.
+                parsed = Symbol(symbol, "")
+            self._parsed[symbol] = parsed
+        group = comparison_group(parsed.base, parsed.quote)
+        legs = self._groups.setdefault(group, {})
+        state = _SymbolState(
+            symbol=symbol,
+            base=parsed.base,
+            quote=parsed.quote,
+            legs=legs,
+            history=deque(maxlen=self.history_size),
+        )
+        self._states[symbol] = state
+        return state
+
+    def _usability(self, venue: str, recv_ms: int, now: int) -> tuple[bool, str]:
+        blocked = self._venue_block.get(venue)
+        if blocked is not None:
+            return False, blocked
+        if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
+            return False, f"quote older than {self.max_quote_age_ms} ms"
+        return True, ""
+
+    def _recheck(
+        self, legs: dict[LegKey, Leg], key: LegKey, now: int, events: list[ArbEvent]
+    ) -> None:
+        """Refresh one leg's usable flag and reason at ``now``; re-check its pairs on a flip."""
+        leg = legs[key]
+        usable, reason = self._usability(key[0], leg.recv_ms, now)
+        if usable == leg.usable and reason == leg.stale_reason:
+            return
+        legs[key] = msgspec.structs.replace(leg, usable=usable, stale_reason=reason)
+        if usable != leg.usable:
+            events.extend(self.engine.update(legs, key, now))
+
+    def _sample(self, state: _SymbolState, now: int) -> None:
+        """Append (now, mean usable mid) to the symbol's history, if any venue has a mid."""
+        total = 0.0
+        count = 0
+        for venue, q in state.quotes.items():
+            if q.bid is None or q.ask is None:
+                continue
+            if not self._usability(venue, q.recv_wall_ms, now)[0]:
+                continue
+            total += (q.bid + q.ask) / 2
+            count += 1
+        if count:
+            state.history.append((now, total / count))
+            state.last_sample_ms = now
+
+
+def _summary(
+    mids: list[float], best_buy: BestPrice | None, best_sell: BestPrice | None
+) -> SymbolSummary:
+    """Cross-venue statistics; ``dispersion_bps`` needs two venues (one has no dispersion)."""
+    cross = None
+    if best_buy is not None and best_sell is not None:
+        cross = (best_sell.price - best_buy.price) / best_buy.price * 100
+    if not mids:
+        return SymbolSummary(
+            venues=0,
+            min_mid=None,
+            max_mid=None,
+            mean_mid=None,
+            cross_spread_pct=cross,
+            dispersion_bps=None,
+        )
+    mean = statistics.fmean(mids)
+    dispersion = statistics.pstdev(mids, mean) / mean * 10_000 if len(mids) >= 2 else None
+    return SymbolSummary(
+        venues=len(mids),
+        min_mid=min(mids),
+        max_mid=max(mids),
+        mean_mid=mean,
+        cross_spread_pct=cross,
+        dispersion_bps=dispersion,
+    )

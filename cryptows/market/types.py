@@ -1,0 +1,169 @@
+"""Value types of the market layer: legs, opportunities and their events, the snapshot.
+
+Everything here is immutable. The aggregator builds them; the CLI, the dashboard and the
+analysis command only read them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class ArbEventType(StrEnum):
+    """Lifecycle of an arbitrage opportunity."""
+
+    OPEN = "open"
+    """The metric (net, or gross with ``--gross``) reached the threshold."""
+    UPDATE = "update"
+    """A leg's price or size changed while open."""
+    CLOSE = "close"
+    """The metric fell below ``threshold - hysteresis``, a leg went stale, or the run ended."""
+
+
+class SuppressReason(StrEnum):
+    """Why a candidate that would have cleared the threshold did not fire."""
+
+    STALE_LEG = "stale_leg"
+    """One leg's venue is not live, or its quote is older than ``max_quote_age_ms``."""
+    BELOW_FEES = "below_fees"
+    """Gross cleared the threshold, net (after both taker fees) did not."""
+    QUOTE_MISMATCH = "quote_mismatch"
+    """Same base asset, different quote assets not declared equivalent (USD is not USDT)."""
+
+
+class Leg(msgspec.Struct, frozen=True, kw_only=True):
+    """One venue's current top of book for one symbol, as the arbitrage engine sees it."""
+
+    venue: str
+    symbol: str
+    """Canonical symbol on that venue (``BTCUSD`` on Coinbase, ``BTCUSDT`` elsewhere)."""
+    base: str
+    quote: str
+    """Quote asset of ``symbol``."""
+    bid: float | None
+    bid_size: float | None
+    ask: float | None
+    ask_size: float | None
+    recv_ms: int
+    """Wall-clock ms of the last update of this leg."""
+    usable: bool = True
+    """False when the venue is not live or the quote is too old."""
+    stale_reason: str = ""
+
+
+class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
+    """Buy ``symbol`` on ``buy_venue`` at its ask, sell on ``sell_venue`` at its bid."""
+
+    symbol: str
+    """The symbol compared (the sell leg's when an equivalence converts one leg)."""
+    buy_venue: str
+    buy_symbol: str
+    buy_price: float
+    buy_size: float | None
+    buy_age_ms: int
+    sell_venue: str
+    sell_symbol: str
+    sell_price: float
+    sell_size: float | None
+    sell_age_ms: int
+    gross_pct: float
+    """``(sell_price - buy_price) / buy_price * 100``."""
+    fees_pct: float
+    """Both legs' taker fees, in percent."""
+    net_pct: float
+    """``gross_pct - fees_pct``."""
+    peak_net_pct: float
+    """Best ``net_pct`` seen since the opportunity opened."""
+    opened_ms: int
+    duration_ms: int
+    size: float | None
+    """Executable size: ``min(buy_size, sell_size)`` (base asset)."""
+    converted: str | None = None
+    """Set when the legs' quote assets differ by a declared equivalence, e.g. ``"USD=USDT"``."""
+
+
+class ArbEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One lifecycle event of one opportunity."""
+
+    type: ArbEventType
+    ts_ms: int
+    opportunity: Opportunity
+
+
+class VenueQuote(msgspec.Struct, frozen=True, kw_only=True):
+    """One venue's merged view of one symbol in a snapshot."""
+
+    venue: str
+    symbol: str
+    bid: float | None
+    bid_size: float | None
+    ask: float | None
+    ask_size: float | None
+    last: float | None
+    volume_24h: float | None
+    exchange_ts_ms: int | None
+    recv_ms: int
+    age_ms: int
+    usable: bool
+    stale_reason: str = ""
+
+    @property
+    def mid(self) -> float | None:
+        """``(bid + ask) / 2`` when both are present."""
+        if self.bid is None or self.ask is None:
+            return None
+        return (self.bid + self.ask) / 2
+
+
+class BestPrice(msgspec.Struct, frozen=True, kw_only=True):
+    """The best usable price on one side and where it is."""
+
+    venue: str
+    price: float
+    size: float | None
+
+
+class SymbolSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Cross-venue statistics over the usable venues of one symbol."""
+
+    venues: int
+    """How many usable venues have a mid."""
+    min_mid: float | None
+    max_mid: float | None
+    mean_mid: float | None
+    cross_spread_pct: float | None
+    """``(best_bid - best_ask) / best_ask * 100``: positive means a crossed market (gross)."""
+    dispersion_bps: float | None
+    """Population standard deviation of the mids, in basis points of their mean."""
+
+
+class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything about one symbol in a snapshot."""
+
+    symbol: str
+    quotes: tuple[VenueQuote, ...]
+    """One per venue that has quoted it, usable or not, in venue order."""
+    best_buy: BestPrice | None
+    """Lowest usable ask."""
+    best_sell: BestPrice | None
+    """Highest usable bid."""
+    summary: SymbolSummary
+    history: tuple[tuple[int, float], ...]
+    """(ts_ms, mean mid) samples, oldest first, bounded (for sparklines and statistics)."""
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The whole market at one moment: what the UI, the CLI and the analysis command read."""
+
+    ts_ms: int
+    symbols: tuple[SymbolView, ...]
+    open_opportunities: tuple[Opportunity, ...]
+    recent_closed: tuple[Opportunity, ...]
+    """Most recent closed opportunities, newest first (bounded)."""
+    suppressed: tuple[tuple[str, int], ...]
+    """(reason, count) of candidates that did not fire (see :class:`SuppressReason`)."""
+    venue_states: tuple[tuple[str, str, str], ...]
+    """(venue, state, reason) as last reported by the feed."""
+    demo: bool = False
