@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import msgspec
 
-from cryptows.commands.common import DEMO_BANNER, eprint, live_spec
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.errors import UsageError
 from cryptows.feed.manager import FeedManager
@@ -53,20 +53,6 @@ def arb_record(event: ArbEvent, *, demo: bool) -> dict[str, Any]:
         "peak_net_pct": o.peak_net_pct,
         "duration_ms": o.duration_ms,
         "converted": o.converted,
-    }
-    if demo:
-        record["demo"] = True
-    return record
-
-
-def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
-    """The NDJSON object for a venue state change."""
-    record: dict[str, Any] = {
-        "type": "venue",
-        "ts_ms": status.ts_ms,
-        "venue": status.venue,
-        "state": status.state.value,
-        "reason": status.reason,
     }
     if demo:
         record["demo"] = True

@@ -14,7 +14,7 @@ from typing import Any
 from cryptows import config as cfg
 from cryptows.config import Settings
 from cryptows.errors import RuntimeFailure, UsageError
-from cryptows.models import VenueHealth
+from cryptows.models import VenueHealth, VenueStatus
 from cryptows.symbols import Symbol, parse_symbols
 
 DEMO_BANNER = "DEMO: simulated exchanges on 127.0.0.1, not real market data"
@@ -148,3 +148,19 @@ def summary_line(health: VenueHealth) -> str:
 def eprint(text: str) -> None:
     """A diagnostic line on stderr (stdout carries data only)."""
     print(text, file=sys.stderr, flush=True)
+
+
+def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
+    """The NDJSON object for a venue state change (``quotes`` and ``arb`` alike)."""
+    record: dict[str, Any] = {
+        "type": "venue",
+        "venue": status.venue,
+        "state": status.state.value,
+        "reason": status.reason,
+        "ts_ms": status.ts_ms,
+    }
+    if status.retry_at_ms is not None:
+        record["retry_at_ms"] = status.retry_at_ms
+    if demo:
+        record["demo"] = True
+    return record

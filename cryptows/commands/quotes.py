@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import msgspec
 
-from cryptows.commands.common import DEMO_BANNER, eprint, live_spec
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.feed.manager import FeedManager
 from cryptows.market.merge import merge_quote
@@ -33,22 +33,6 @@ def quote_record(quote: Quote, *, demo: bool) -> dict[str, Any]:
         "exchange_ts_ms": quote.exchange_ts_ms,
         "recv_ts_ms": quote.recv_wall_ms,
     }
-    if demo:
-        record["demo"] = True
-    return record
-
-
-def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
-    """The NDJSON object for a venue state change."""
-    record: dict[str, Any] = {
-        "type": "venue",
-        "venue": status.venue,
-        "state": status.state.value,
-        "reason": status.reason,
-        "ts_ms": status.ts_ms,
-    }
-    if status.retry_at_ms is not None:
-        record["retry_at_ms"] = status.retry_at_ms
     if demo:
         record["demo"] = True
     return record
