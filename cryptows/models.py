@@ -156,6 +156,8 @@ class SymbolStatus(msgspec.Struct, frozen=True, kw_only=True):
     message: str
     ok: bool = False
     """``True`` when an earlier problem with this symbol has cleared (it streams now)."""
+    unlisted: bool = False
+    """``True`` when the venue's own symbol list does not have it (not a transient problem)."""
     ts_ms: int = 0
 
 

@@ -75,8 +75,8 @@ def parse_symbol(text: str) -> Symbol:
         if raw.endswith(quote) and len(raw) > len(quote):
             return Symbol(raw[: -len(quote)], quote)
     raise SymbolError(
-        f"malformed symbol {text!r}: no known quote asset at its end; "
-        f"write it with a separator (e.g. {raw[:3]}-{raw[3:] or 'USDT'}) or {_EXAMPLE}"
+        f"malformed symbol {text!r}: no known quote asset at its end; write it with a "
+        f"separator (e.g. {raw[:3]}-{raw[3:] or 'USDT'}); {_EXAMPLE}"
     )
 
 

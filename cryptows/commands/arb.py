@@ -110,8 +110,6 @@ class ArbOutput(Output):
 
     def finish(self) -> None:
         self.report(self.aggregator.close_all(_now_ms()))
-
-    def stop(self) -> None:
         eprint(f"cryptows: {self.stats.line()}")
 
     def report(self, events: list[ArbEvent]) -> None:
@@ -213,7 +211,6 @@ class LiveArbOutput(ArbOutput):
 
     def stop(self) -> None:
         self.live.stop()
-        super().stop()
 
 
 def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:

@@ -13,9 +13,9 @@ from cryptows.commands.common import (
     summary_line,
     wait_for_stop,
 )
-from cryptows.errors import RuntimeFailure
+from cryptows.errors import RuntimeFailure, UsageError
 from cryptows.feed.manager import FeedManager
-from cryptows.models import FeedEvent, VenueHealth
+from cryptows.models import FeedEvent, SymbolStatus, VenueHealth
 
 
 class Output:
@@ -34,7 +34,8 @@ class Output:
         """Periodic work on the event loop (redraw, age checks)."""
 
     def finish(self) -> None:
-        """Called once when the run ends, before the feed stops (e.g. close what is open)."""
+        """Called once when the run ends normally, before the feed stops (e.g. close what is
+        open and print a summary)."""
 
     def stop(self) -> None:
         """Called last (e.g. leave the live view)."""
@@ -56,7 +57,8 @@ async def run_session(
         manager = FeedManager(spec.settings, spec.symbols, spec.venues)
         output = make_output(manager)
         async with manager:
-            tasks = [asyncio.create_task(_consume(manager, output, stop))]
+            unlisted = _Unlisted(spec.venues)
+            tasks = [asyncio.create_task(_consume(manager, output, stop, unlisted))]
             output.start()
             if output.refresh_s is not None:
                 tasks.append(asyncio.create_task(_refresh(output, output.refresh_s)))
@@ -67,10 +69,13 @@ async def run_session(
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 try:
-                    output.finish()
+                    if unlisted.error is None:
+                        output.finish()
                 finally:
                     output.stop()
                 final = manager.health()
+    if unlisted.error is not None:
+        raise unlisted.error
     for health in final.values():
         eprint(f"cryptows: {summary_line(health)}")
     if not any(h.messages for h in final.values()):
@@ -79,9 +84,36 @@ async def run_session(
     return final
 
 
-async def _consume(manager: FeedManager, output: Output, stop: asyncio.Event) -> None:
+class _Unlisted:
+    """Notices a symbol that no venue lists (a typo, most likely): that ends the run, exit 2."""
+
+    def __init__(self, venues: tuple[str, ...]) -> None:
+        self.venues = set(venues)
+        self.seen: dict[str, set[str]] = {}
+        self.error: UsageError | None = None
+
+    def check(self, event: FeedEvent) -> bool:
+        """Record ``event``; true once some symbol is known to be listed nowhere."""
+        if isinstance(event, SymbolStatus) and event.unlisted:
+            where = self.seen.setdefault(event.symbol, set())
+            where.add(event.venue)
+            if where >= self.venues:
+                self.error = UsageError(
+                    f"{event.symbol} is not listed on any of {', '.join(sorted(self.venues))}; "
+                    "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
+                )
+                return True
+        return False
+
+
+async def _consume(
+    manager: FeedManager, output: Output, stop: asyncio.Event, unlisted: _Unlisted
+) -> None:
     try:
         async for event in manager.events():
+            if unlisted.check(event):
+                stop.set()
+                return
             output.write(event)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         stop.set()

@@ -363,7 +363,9 @@ class VenueConnection:
         for symbol in self.requested:
             if symbol.canonical not in listed:
                 status = self.health.symbol_error(
-                    symbol.canonical, f"{symbol.canonical} is not listed on {self.name}"
+                    symbol.canonical,
+                    f"{symbol.canonical} is not listed on {self.name}",
+                    unlisted=True,
                 )
                 if status is not None:
                     self.sink.put(status)

@@ -54,12 +54,16 @@ class HealthTracker:
             venue=self.venue, state=state, reason=reason, ts_ms=wall_ms(), retry_at_ms=retry_at_ms
         )
 
-    def symbol_error(self, symbol: str, message: str) -> SymbolStatus | None:
+    def symbol_error(
+        self, symbol: str, message: str, *, unlisted: bool = False
+    ) -> SymbolStatus | None:
         """Record that ``symbol`` cannot be streamed; returns the event to publish if new."""
         if self.symbol_errors.get(symbol) == message:
             return None
         self.symbol_errors[symbol] = message
-        return SymbolStatus(venue=self.venue, symbol=symbol, message=message, ts_ms=wall_ms())
+        return SymbolStatus(
+            venue=self.venue, symbol=symbol, message=message, unlisted=unlisted, ts_ms=wall_ms()
+        )
 
     def symbol_ok(self, symbol: str) -> SymbolStatus | None:
         """``symbol`` streams after all: clear its error; returns the event to publish if any."""

@@ -117,3 +117,17 @@ def test_arb_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) ->
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["arb", "quotes"])
+def test_symbol_listed_nowhere_is_exit_2(command: str) -> None:
+    result = subprocess.run(
+        _cli(command, "--demo", "--json", "--duration", "20", "FOOUSDT", "BTCUSDT"),
+        capture_output=True,
+        text=True,
+        timeout=bound(60),
+    )
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cryptows: error: FOOUSDT is not listed on any of binance, bybit")
+    assert "Traceback" not in result.stderr
