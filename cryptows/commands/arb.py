@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -95,10 +95,15 @@ class ArbOutput(Output):
 
     refresh_s = 0.25
 
-    def __init__(self, aggregator: Aggregator, *, demo: bool) -> None:
+    def __init__(
+        self, aggregator: Aggregator, *, demo: bool, clock: Callable[[], int] = _now_ms
+    ) -> None:
         self.aggregator = aggregator
         self.demo = demo
+        self.clock = clock
         self.stats = ArbStats()
+        self.broken = False
+        """The reader of stdout went away: keep counting, stop writing."""
 
     def write(self, event: FeedEvent) -> None:
         if isinstance(event, VenueStatus):
@@ -106,16 +111,25 @@ class ArbOutput(Output):
         self.report(self.aggregator.on_event(event))
 
     def refresh(self) -> None:
-        self.report(self.aggregator.tick(_now_ms()))
+        self.report(self.aggregator.tick(self.clock()))
 
     def finish(self) -> None:
-        self.report(self.aggregator.close_all(_now_ms()))
+        try:
+            self.report(self.aggregator.close_all(self.clock()))
+        except BrokenPipeError:
+            pass  # already recorded in self.broken; the summary below still goes to stderr
         eprint(f"cryptows: {self.stats.line()}")
 
     def report(self, events: list[ArbEvent]) -> None:
         for event in events:
             self.stats.add(event)
-            self.emit(event)
+            if self.broken:
+                continue
+            try:
+                self.emit(event)
+            except BrokenPipeError:
+                self.broken = True
+                raise
 
     def venue(self, status: VenueStatus) -> None:
         """A venue changed state."""
@@ -128,12 +142,19 @@ class JsonArbOutput(ArbOutput):
     """NDJSON on stdout: open/update/close/venue lines (updates at most 1/s per opportunity)."""
 
     def __init__(
-        self, aggregator: Aggregator, *, demo: bool, stream: IO[bytes] | None = None
+        self,
+        aggregator: Aggregator,
+        *,
+        demo: bool,
+        stream: IO[bytes] | None = None,
+        clock: Callable[[], int] = _now_ms,
     ) -> None:
-        super().__init__(aggregator, demo=demo)
+        super().__init__(aggregator, demo=demo, clock=clock)
         self.stream = stream or sys.stdout.buffer
         self._encoder = msgspec.json.Encoder()
         self._last_update: dict[tuple[str, str, str, str], int] = {}
+        self._held: dict[tuple[str, str, str, str], ArbEvent] = {}
+        """The newest update held back by the 1/s limit, per open pair (written later)."""
 
     def _line(self, record: dict[str, Any]) -> None:
         self.stream.write(self._encoder.encode(record) + b"\n")
@@ -147,13 +168,30 @@ class JsonArbOutput(ArbOutput):
         key = (o.buy_venue, o.buy_symbol, o.sell_venue, o.sell_symbol)
         if event.type is ArbEventType.UPDATE:
             if event.ts_ms - self._last_update.get(key, 0) < UPDATE_EVERY_MS:
+                self._held[key] = event  # written by refresh() once the second is over
                 return
             self._last_update[key] = event.ts_ms
+            self._held.pop(key, None)
         elif event.type is ArbEventType.OPEN:
             self._last_update[key] = event.ts_ms
         else:
             self._last_update.pop(key, None)
+            self._held.pop(key, None)  # the close carries the final values
         self._line(arb_record(event, demo=self.demo))
+
+    def refresh(self) -> None:
+        super().refresh()
+        now = self.clock()
+        due = [k for k in self._held if now - self._last_update[k] >= UPDATE_EVERY_MS]
+        for key in due:
+            event = self._held.pop(key)
+            self._last_update[key] = now
+            if self.broken:
+                continue
+            try:
+                self._line(arb_record(event, demo=self.demo))
+            except BrokenPipeError:
+                self.broken = True
 
 
 class LineArbOutput(ArbOutput):
@@ -207,7 +245,7 @@ class LiveArbOutput(ArbOutput):
 
     def refresh(self) -> None:
         super().refresh()
-        self.live.update(render_arb(self.aggregator.snapshot(_now_ms()), self), refresh=True)
+        self.live.update(render_arb(self.aggregator.snapshot(self.clock()), self), refresh=True)
 
     def stop(self) -> None:
         self.live.stop()

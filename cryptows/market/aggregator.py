@@ -115,6 +115,10 @@ class Aggregator:
         """Venue -> the symbols it has quoted (for status changes)."""
         self._venue_status: dict[str, VenueStatus] = {}
         self._venue_block: dict[str, str] = {}
+        self._down_since: dict[str, int] = {}
+        """Venue -> when it last left LIVE: quotes received before then are not reused."""
+        self._now = 0
+        """High-water mark of the times seen: a late event never moves time backwards."""
         """Venue -> why its quotes are not usable, for venues whose last state is not live."""
         self._symbol_problems: dict[tuple[str, str], str] = {}
         for sym in self._parsed.values():
@@ -140,7 +144,7 @@ class Aggregator:
 
     def on_quote(self, quote: Quote) -> list[ArbEvent]:
         """Merge ``quote`` into its (symbol, venue), update its leg and re-check its pairs."""
-        now = quote.recv_wall_ms
+        now = self._advance(quote.recv_wall_ms)
         venue = quote.venue
         state = self._states.get(quote.symbol)
         if state is None:
@@ -181,15 +185,17 @@ class Aggregator:
     def on_status(self, status: VenueStatus) -> list[ArbEvent]:
         """Record a venue's state; its legs become (un)usable and their pairs are re-checked."""
         venue = status.venue
+        now = self._advance(status.ts_ms)
         self._venue_status[venue] = status
         if status.state is VenueState.LIVE:
             self._venue_block.pop(venue, None)
         else:
             text = f"{venue} {status.state.value}"
             self._venue_block[venue] = f"{text}: {status.reason}" if status.reason else text
+            self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))
         events: list[ArbEvent] = []
         for state in self._venue_symbols.get(venue, {}).values():
-            self._recheck(state.legs, (venue, state.symbol), status.ts_ms, events)
+            self._recheck(state.legs, (venue, state.symbol), now, events)
         return events
 
     def on_symbol_status(self, status: SymbolStatus) -> None:
@@ -206,12 +212,13 @@ class Aggregator:
         O(legs) to check; engine work only for legs whose usable flag flipped. A no-op when
         ``max_quote_age_ms`` is 0.
         """
+        now = self._advance(now_ms)
         if self.max_quote_age_ms <= 0:
             return []
         events: list[ArbEvent] = []
         for legs in self._groups.values():
             for key in list(legs):
-                self._recheck(legs, key, now_ms, events)
+                self._recheck(legs, key, now, events)
         return events
 
     def close_all(self, now_ms: int) -> list[ArbEvent]:
@@ -313,10 +320,18 @@ class Aggregator:
         self._states[symbol] = state
         return state
 
+    def _advance(self, now_ms: int) -> int:
+        self._now = max(self._now, now_ms)
+        return self._now
+
     def _usability(self, venue: str, recv_ms: int, now: int) -> tuple[bool, str]:
         blocked = self._venue_block.get(venue)
         if blocked is not None:
             return False, blocked
+        down = self._down_since.get(venue)
+        if down is not None and recv_ms <= down:
+            # Live again, but this quote predates the outage: wait for a fresh one.
+            return False, f"{venue}: no fresh quote since it reconnected"
         if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
             return False, f"quote older than {self.max_quote_age_ms} ms"
         return True, ""

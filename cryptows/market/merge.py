@@ -8,32 +8,35 @@ from cryptows.models import Channel, Quote
 def merge_quote(previous: Quote | None, new: Quote) -> Quote:
     """``new`` laid over ``previous`` for the same venue and symbol.
 
-    Fields ``new`` does not carry (``None``) keep their previous value. Best bid/ask from the
-    real-time book stream win: a ticker-stream bid/ask (Binance's 1 s ticker, say) fills them
-    only while no book-stream quote has been seen. The result's channel is ``BOOK`` once any
-    book quote has been merged.
+    - Best bid/ask (with their sizes) move as one unit, taken from the quote that supplies
+      them: a book-stream quote always does (a side it lacks is absent, not unchanged: a
+      one-sided book must not keep a stale side); a ticker-stream quote does only while no
+      book-stream quote has been seen (Binance's 1 s ticker must not overwrite the real-time
+      book). So the merged bid/ask always come from one frame, which was checked not crossed.
+    - ``last``, ``volume_24h`` and ``exchange_ts_ms``: the newest value sent; ``None`` keeps
+      the previous one.
+    - The receipt times are those of the frame that supplied the current bid/ask, so the age
+      of a quote is the age of its prices (a ticker without bid/ask does not refresh it).
     """
     if previous is None:
         return new
     book_seen = previous.channel is Channel.BOOK
-    take_book = new.channel is Channel.BOOK or not book_seen
-
-    def pick(old: float | None, fresh: float | None, allowed: bool = True) -> float | None:
-        return fresh if allowed and fresh is not None else old
-
+    is_book = new.channel is Channel.BOOK
+    supplies_book = is_book or (not book_seen and (new.bid is not None or new.ask is not None))
+    prices = new if supplies_book else previous
     return Quote(
         venue=new.venue,
         symbol=new.symbol,
-        channel=Channel.BOOK if book_seen or new.channel is Channel.BOOK else Channel.TICKER,
-        bid=pick(previous.bid, new.bid, take_book),
-        bid_size=pick(previous.bid_size, new.bid_size, take_book),
-        ask=pick(previous.ask, new.ask, take_book),
-        ask_size=pick(previous.ask_size, new.ask_size, take_book),
-        last=pick(previous.last, new.last),
-        volume_24h=pick(previous.volume_24h, new.volume_24h),
-        exchange_ts_ms=new.exchange_ts_ms
-        if new.exchange_ts_ms is not None
-        else previous.exchange_ts_ms,
-        recv_mono_ns=new.recv_mono_ns,
-        recv_wall_ms=new.recv_wall_ms,
+        channel=Channel.BOOK if book_seen or is_book else Channel.TICKER,
+        bid=prices.bid,
+        bid_size=prices.bid_size,
+        ask=prices.ask,
+        ask_size=prices.ask_size,
+        last=new.last if new.last is not None else previous.last,
+        volume_24h=new.volume_24h if new.volume_24h is not None else previous.volume_24h,
+        exchange_ts_ms=(
+            new.exchange_ts_ms if new.exchange_ts_ms is not None else previous.exchange_ts_ms
+        ),
+        recv_mono_ns=prices.recv_mono_ns,
+        recv_wall_ms=prices.recv_wall_ms,
     )

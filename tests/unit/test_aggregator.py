@@ -76,8 +76,9 @@ def test_book_bid_ask_win_over_ticker_and_ticker_fields_are_kept() -> None:
     vq = _view(agg, 1300).quotes[0]
     assert (vq.bid, vq.ask) == (99.5, 100.5)
     assert (vq.last, vq.volume_24h) == (100.2, 5.0)
-    assert vq.recv_ms == 1200
-    assert vq.age_ms == 100
+    # The age is that of the prices shown: the ticker did not supply them.
+    assert vq.recv_ms == 1100
+    assert vq.age_ms == 200
 
 
 def test_best_buy_is_lowest_ask_and_best_sell_highest_bid_with_their_venues() -> None:
@@ -130,7 +131,13 @@ def test_venue_coming_back_live_reopens_the_opportunity() -> None:
     assert _view(agg, 1300).quotes[1].stale_reason == "okx stale: nothing received for 30 s"
     assert agg.engine.open_opportunities() == ()
 
-    events = agg.on_status(_status("okx", VenueState.LIVE, 1400))
+    # Live again, but okx's prices predate the outage: nothing reopens on them.
+    assert agg.on_status(_status("okx", VenueState.LIVE, 1400)) == []
+    stale = _view(agg, 1450).quotes[1]
+    assert not stale.usable
+    assert stale.stale_reason == "okx: no fresh quote since it reconnected"
+    # A fresh quote after the reconnect makes the leg usable and the opportunity reopens.
+    events = agg.on_quote(_q("okx", 101.0, 101.1, 1450))
     assert _types(events) == [ArbEventType.OPEN]
     assert len(agg.engine.open_opportunities()) == 1
     assert all(q.usable for q in _view(agg, 1500).quotes)
@@ -422,17 +429,20 @@ def test_best_prices_match_a_brute_force_over_usable_quotes(
     agg = _agg(max_quote_age_ms=max_age, threshold_pct=0.05, hysteresis_pct=0.02)
     now = 1_000_000
     book: dict[str, tuple[float, float]] = {}
-    recv: dict[str, int] = {}
+    recv: dict[str, int] = {}  # when the prices shown were received (a bare ticker sets none)
     state: dict[str, VenueState] = {}
+    down: dict[str, int] = {}  # when the venue last left LIVE
     for kind, args in events:
         now += args[-1]
         if kind == "status":
             venue, vstate, _ = args
             state[venue] = vstate
+            if vstate is not VenueState.LIVE:
+                down[venue] = now
             agg.on_event(_status(venue, vstate, now, "because"))
         elif kind == "ticker":
             venue, last, _ = args
-            recv[venue] = now
+            recv.setdefault(venue, now)
             agg.on_event(_q(venue, None, None, now, channel=Channel.TICKER, last=last))
         else:
             venue, bid, ask, _ = args
@@ -444,6 +454,8 @@ def test_best_prices_match_a_brute_force_over_usable_quotes(
     def usable(venue: str) -> bool:
         if state.get(venue, VenueState.LIVE) is not VenueState.LIVE:
             return False
+        if venue in down and recv[venue] <= down[venue]:
+            return False  # prices from before the outage are not reused
         return max_age == 0 or now - recv[venue] <= max_age
 
     live = [v for v in book if usable(v)]

@@ -102,5 +102,20 @@ def test_merge_prefers_book_bid_ask_and_keeps_missing_fields() -> None:
     assert merged.exchange_ts_ms == 7
     first = merge_quote(None, ticker)
     assert (first.bid, first.ask) == (99.0, 102.0)
+    # A one-sided book frame: the missing side is absent, never kept from an older frame.
     newer_book = merge_quote(merge_quote(ticker, book), _q(bid=100.2, ask=None))
-    assert (newer_book.bid, newer_book.ask, newer_book.last) == (100.2, 101.0, 100.5)
+    assert (newer_book.bid, newer_book.ask, newer_book.last) == (100.2, None, 100.5)
+    crossed = merge_quote(book, _q(bid=None, ask=99.0))
+    assert (crossed.bid, crossed.ask) == (None, 99.0)
+
+
+def test_merge_keeps_the_receipt_time_of_the_prices() -> None:
+    book = Quote(
+        venue="bybit", symbol="BTCUSDT", channel=Channel.BOOK, bid=1.0, ask=2.0, recv_wall_ms=10
+    )
+    ticker = Quote(
+        venue="bybit", symbol="BTCUSDT", channel=Channel.TICKER, last=1.5, recv_wall_ms=99
+    )
+    merged = merge_quote(book, ticker)
+    assert merged.recv_wall_ms == 10
+    assert merged.last == 1.5
