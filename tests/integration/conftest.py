@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -21,3 +24,16 @@ def bound(seconds: float) -> float:
 def engine() -> MarketEngine:
     """A seeded market engine starting now (no random dislocations: tests force their own)."""
     return MarketEngine(seed=11, start_ms=time.time_ns() // 1_000_000, dislocations=False)
+
+
+async def collect(
+    ws: Any, adapter: Any, until: Callable[[list[Any]], bool], limit_s: float = 5.0
+) -> list[Any]:
+    """Parse frames from ``ws`` with ``adapter`` until ``until(events)`` or the bound expires."""
+    events: list[Any] = []
+    async with asyncio.timeout(bound(limit_s)):
+        async for message in ws:
+            events.extend(adapter.parse(message))
+            if until(events):
+                return events
+    return events

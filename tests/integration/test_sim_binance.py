@@ -8,24 +8,13 @@ import json
 import aiohttp
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
 
 from cryptows.models import BadFrame, Quote, SubscriptionAck, SubscriptionError
 from cryptows.sim.binance import BinanceSim
 from cryptows.sim.market import MarketEngine
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
-from tests.integration.conftest import bound
-
-
-async def _collect(ws, adapter, until, limit_s=5.0):
-    events = []
-    async with asyncio.timeout(bound(limit_s)):
-        async for message in ws:
-            events.extend(adapter.parse(message))
-            if until(events):
-                return events
-    return events
+from tests.integration.conftest import bound, collect
 
 
 async def test_rest_endpoints_parse_with_the_real_adapter(engine: MarketEngine) -> None:
@@ -51,7 +40,7 @@ async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -
             kinds = {(e.symbol, e.channel) for e in events if isinstance(e, Quote)}
             return len(kinds) == 4
 
-        events = await _collect(ws, adapter, done)
+        events = await collect(ws, adapter, done)
     assert isinstance(events[0], SubscriptionAck)
     assert events[0].symbols == ("BTCUSDT", "ETHUSDT")
     assert not [e for e in events if isinstance(e, BadFrame)]
@@ -93,7 +82,7 @@ async def test_rejected_symbol_is_acked_then_silent_like_an_unknown_one(
         def btc_seen(events):
             return any(isinstance(e, Quote) and e.symbol == "BTCUSDT" for e in events)
 
-        events = await _collect(ws, adapter, btc_seen)
+        events = await collect(ws, adapter, btc_seen)
     assert isinstance(events[0], SubscriptionAck)
     assert not [e for e in events if isinstance(e, Quote) and e.symbol == "ETHUSDT"]
 
@@ -130,13 +119,3 @@ async def test_more_than_five_messages_a_second_disconnects(engine: MarketEngine
         async with asyncio.timeout(bound(5)):
             await ws.wait_closed()
         assert ws.close_code == 1008
-
-
-@pytest.mark.parametrize("status", [451, 503])
-async def test_handshake_refused(engine: MarketEngine, status: int) -> None:
-    async with BinanceSim(engine) as sim:
-        sim.faults.handshake_status = status
-        with pytest.raises(InvalidStatus) as info:
-            async with connect(sim.ws_url, open_timeout=bound(5)):
-                pass
-    assert info.value.response.status_code == status

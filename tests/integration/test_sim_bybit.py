@@ -26,19 +26,9 @@ from cryptows.sim.market import MarketEngine, TopOfBook
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
 from cryptows.venues.base import FrameError
-from tests.integration.conftest import bound
+from tests.integration.conftest import bound, collect
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bybit"
-
-
-async def _collect(ws, adapter, until, limit_s=3.0):
-    events = []
-    async with asyncio.timeout(bound(limit_s)):
-        async for message in ws:
-            events.extend(adapter.parse(message))
-            if until(events):
-                return events
-    return events
 
 
 async def _raw(ws: ClientConnection, seconds: float) -> list[dict]:
@@ -193,7 +183,7 @@ async def test_unknown_symbol_refuses_the_whole_request(engine: MarketEngine) ->
                 Channel.TICKER,
             }
 
-        events = await _collect(ws, adapter, done)
+        events = await collect(ws, adapter, done)
     assert isinstance(events[0], SubscriptionAck)
     assert events[0].symbols == ("BTCUSDT",)
     assert not [e for e in events if isinstance(e, BadFrame)]
@@ -211,7 +201,7 @@ async def test_partial_subscribe_mode_streams_the_valid_symbol(
         def done(events):
             return len({e.channel for e in events if isinstance(e, Quote)}) == 2
 
-        events = await _collect(ws, adapter, done)
+        events = await collect(ws, adapter, done)
     assert isinstance(events[0], SubscriptionError)
     assert events[0].symbol == "NOPEUSDT"
     assert not [e for e in events if isinstance(e, SubscriptionAck | BadFrame)]
@@ -266,10 +256,10 @@ async def test_unsubscribe_acks_and_stops_the_stream(engine: MarketEngine) -> No
     async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
         [frame] = adapter.subscribe(symbols)
         await ws.send(frame)
-        await _collect(ws, adapter, lambda ev: any(isinstance(e, Quote) for e in ev))
+        await collect(ws, adapter, lambda ev: any(isinstance(e, Quote) for e in ev))
         [frame] = adapter.unsubscribe(symbols)
         await ws.send(frame)
-        events = await _collect(ws, adapter, lambda ev: isinstance(ev[-1], SubscriptionAck))
+        events = await collect(ws, adapter, lambda ev: isinstance(ev[-1], SubscriptionAck))
         assert events[-1].op == "unsubscribe"
         assert events[-1].symbols == ("BTCUSDT",)
         assert await _raw(ws, 0.3) == []
@@ -351,16 +341,6 @@ async def test_invalid_json_and_unknown_op_errors(engine: MarketEngine) -> None:
         assert isinstance(err, SubscriptionError)
         assert err.req_id == "9"
         assert err.message == "Invalid op :[subscrib]"
-
-
-@pytest.mark.parametrize("status", [451, 503])
-async def test_handshake_refused(engine: MarketEngine, status: int) -> None:
-    async with BybitSim(engine) as sim:
-        sim.faults.handshake_status = status
-        with pytest.raises(InvalidStatus) as info:
-            async with connect(sim.ws_url, open_timeout=bound(3)):
-                pass
-    assert info.value.response.status_code == status
 
 
 async def test_wrong_path_is_404(engine: MarketEngine) -> None:

@@ -19,23 +19,13 @@ from cryptows.sim.coinbase import CoinbaseSession, CoinbaseSim
 from cryptows.sim.market import MarketEngine
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
-from tests.integration.conftest import bound
+from tests.integration.conftest import bound, collect
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "coinbase"
 
 
 def _fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
-
-
-async def _collect(ws: ClientConnection, adapter, until, limit_s: float = 5.0) -> list:
-    events: list = []
-    async with asyncio.timeout(bound(limit_s)):
-        async for message in ws:
-            events.extend(adapter.parse(message))
-            if until(events):
-                return events
-    return events
 
 
 async def _raw_for(ws: ClientConnection, seconds: float) -> list[dict]:
@@ -90,7 +80,7 @@ async def test_subscribe_ack_then_ticker_quotes_and_heartbeats(engine: MarketEng
             beats = {e.symbol for e in events if isinstance(e, Heartbeat)}
             return quotes == beats == {"BTCUSDT", "BTCUSD"}
 
-        events = await _collect(ws, adapter, done, limit_s=3)
+        events = await collect(ws, adapter, done, limit_s=3)
     assert isinstance(events[0], SubscriptionAck)
     assert events[0].symbols == ("BTCUSDT", "BTCUSD")
     assert set(events[0].topics) == {
@@ -312,16 +302,6 @@ async def test_sequence_grows_by_one_per_product(engine: MarketEngine) -> None:
         seqs = [s for _, s in items]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), product
         assert {kind for kind, _ in items} == {"ticker", "heartbeat"}
-
-
-@pytest.mark.parametrize("status", [451, 503])
-async def test_handshake_refused(engine: MarketEngine, status: int) -> None:
-    async with CoinbaseSim(engine) as sim:
-        sim.faults.handshake_status = status
-        with pytest.raises(InvalidStatus) as info:
-            async with connect(sim.ws_url, open_timeout=bound(5)):
-                pass
-    assert info.value.response.status_code == status
 
 
 async def test_wrong_path_is_404(engine: MarketEngine) -> None:

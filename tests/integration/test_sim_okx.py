@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,7 @@ from cryptows.sim.market import MarketEngine
 from cryptows.sim.okx import OkxSession, OkxSim
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
-from cryptows.venues.base import VenueAdapter
-from tests.integration.conftest import bound
+from tests.integration.conftest import bound, collect
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "okx"
 
@@ -44,21 +42,6 @@ async def _recv(ws: ClientConnection, limit_s: float = 5.0) -> str:
         message = await ws.recv()
     assert isinstance(message, str)
     return message
-
-
-async def _collect(
-    ws: ClientConnection,
-    adapter: VenueAdapter,
-    until: Callable[[list[Event]], bool],
-    limit_s: float = 5.0,
-) -> list[Event]:
-    events: list[Event] = []
-    async with asyncio.timeout(bound(limit_s)):
-        async for message in ws:
-            events.extend(adapter.parse(message))
-            if until(events):
-                return events
-    return events
 
 
 async def _until_closed(ws: ClientConnection, limit_s: float) -> None:
@@ -111,7 +94,7 @@ async def test_subscribe_acks_each_arg_then_ticker_quotes(engine: MarketEngine) 
         def done(events: list[Event]) -> bool:
             return {e.symbol for e in events if isinstance(e, Quote)} == {"BTCUSDT", "ETHUSDT"}
 
-        events = await _collect(ws, adapter, done)
+        events = await collect(ws, adapter, done)
     acks = [adapter.parse(json.dumps(raw)) for raw in raw_acks]
     assert [[(a.op, a.symbols) for a in ack if isinstance(a, SubscriptionAck)] for ack in acks] == [
         [("subscribe", ("BTCUSDT",))],
@@ -173,7 +156,7 @@ async def test_unknown_inst_id_is_60018_while_the_rest_streams(engine: MarketEng
             errors = [e for e in first + events if isinstance(e, SubscriptionError)]
             return len(errors) == 2 and any(isinstance(e, Quote) for e in events)
 
-        events = first + await _collect(ws, adapter, done)
+        events = first + await collect(ws, adapter, done)
     errors = [e for e in events if isinstance(e, SubscriptionError)]
     assert [(e.code, e.symbol) for e in errors] == [("60018", "NMRUSDT"), ("60018", "ETHEUR")]
     assert [e.req_id for e in errors] == [json.loads(f)["id"] for f in (mixed, alone)]
@@ -258,7 +241,7 @@ async def test_unsubscribing_everything_starts_the_4004_clock(
         def unsubscribed(events: list[Event]) -> bool:
             return any(isinstance(e, SubscriptionAck) and e.op == "unsubscribe" for e in events)
 
-        await _collect(ws, adapter, unsubscribed)
+        await collect(ws, adapter, unsubscribed)
         await _until_closed(ws, limit_s=3)
     assert ws.close_code == 4004
 
@@ -276,16 +259,6 @@ async def test_service_upgrade_notice_then_drop(engine: MarketEngine) -> None:
         ]
         await _until_closed(ws, limit_s=3)
     assert ws.close_code == 1006
-
-
-@pytest.mark.parametrize("status", [451, 503])
-async def test_handshake_refused(engine: MarketEngine, status: int) -> None:
-    async with OkxSim(engine) as sim:
-        sim.faults.handshake_status = status
-        with pytest.raises(InvalidStatus) as info:
-            async with connect(sim.ws_url, open_timeout=bound(5)):
-                pass
-    assert info.value.response.status_code == status
 
 
 @pytest.mark.parametrize("path", ["/ws/v5/private", "/ws", "/"])
