@@ -17,6 +17,7 @@ import contextlib
 import json
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -164,6 +165,8 @@ class SimVenueServer(ABC):
         self.sessions: set[Session] = set()
         self.connections_total = 0
         """WebSocket connections accepted since start (tests read reconnects from it)."""
+        self.handshakes: deque[tuple[float, float]] = deque(maxlen=100)
+        """(start, end) monotonic times of recent WebSocket handshakes, oldest first."""
         self._server: Server | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -282,8 +285,10 @@ class SimVenueServer(ABC):
             if answer is None:
                 return json_response(404, {"error": f"no such endpoint {parts.path}"})
             return json_response(*answer)
+        started = time.monotonic()
         if self.faults.handshake_delay_s:
             await asyncio.sleep(self.faults.handshake_delay_s)
+        self.handshakes.append((started, time.monotonic()))
         if self.faults.handshake_status is not None:
             status = self.faults.handshake_status
             return json_response(status, {"code": 0, "msg": HTTPStatus(status).phrase})

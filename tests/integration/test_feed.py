@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -273,17 +272,19 @@ async def test_cancellation_leaves_no_task_and_no_socket(cluster: SimCluster) ->
 
 
 async def test_venues_connect_in_parallel(cluster: SimCluster) -> None:
-    """Time to first quote from all venues ~ the slowest one, not the sum (1 s handshakes)."""
+    """All venues' handshakes are in flight at once (so time to first quote from all venues is
+    about the slowest one's, not the sum): an ordering check, not a timing threshold."""
     for name in VENUES:
         cluster[name].faults.handshake_delay_s = 1.0
-    start = time.monotonic()
     async with FeedManager(settings_for(cluster, feed__open_timeout_s=5.0), SYMBOLS) as manager:
         rec = Recorder(manager)
         await rec.wait(lambda: {v for v, _ in rec.pairs()} == set(VENUES), 10, "all venues")
-        elapsed = time.monotonic() - start
         await rec.close()
-    # Sequential connects would need at least 4 s; parallel ones need about 1 s.
-    assert elapsed < 4.0
+    first = {name: cluster[name].handshakes[0] for name in VENUES}
+    latest_start = max(start for start, _ in first.values())
+    earliest_end = min(end for _, end in first.values())
+    # Every venue's handshake began before any of them finished: they overlapped.
+    assert latest_start < earliest_end
 
 
 async def test_scripted_faults_reach_the_client(cluster: SimCluster) -> None:

@@ -286,7 +286,8 @@ async def test_heartbeats_once_a_second_per_product(engine: MarketEngine) -> Non
         assert f["type"] == "heartbeat"
         counts[f["product_id"]] += 1
     assert set(counts) == {"BTC-USD", "ETH-USDT"}
-    assert all(2 <= n <= 4 for n in counts.values()), counts
+    # ~1 per second each: never a burst (a slow machine may deliver fewer, never more)
+    assert all(1 <= n <= 4 for n in counts.values()), counts
 
 
 async def test_sequence_grows_by_one_per_product(engine: MarketEngine) -> None:
