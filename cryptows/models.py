@@ -46,6 +46,8 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
     """Last traded price."""
     volume_24h: float | None = None
     """Rolling 24 h volume in the base asset."""
+    change_24h_pct: float | None = None
+    """Rolling 24 h price change in percent (``1.5`` = +1.5 %), from the venue's ticker."""
     exchange_ts_ms: int | None = None
     """The venue's own timestamp for the event (ms since the epoch), if it sends one."""
     recv_mono_ns: int = 0

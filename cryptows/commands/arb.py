@@ -14,13 +14,10 @@ import msgspec
 from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.errors import UsageError
-from cryptows.feed.manager import FeedManager
-from cryptows.market.aggregator import Aggregator
 from cryptows.market.types import ArbEvent, ArbEventType, Opportunity, Snapshot
-from cryptows.models import FeedEvent, VenueHealth, VenueStatus
+from cryptows.models import VenueStatus
+from cryptows.service import LiveMarket, MarketEvent, check_threshold
 
-MAX_THRESHOLD_PCT = 20.0
-"""A larger threshold would never fire on real venues; it is almost certainly a typo."""
 UPDATE_EVERY_MS = 1000
 """NDJSON ``update`` lines are rate-limited to one per opportunity per second."""
 
@@ -91,33 +88,24 @@ class ArbStats:
 
 
 class ArbOutput(Output):
-    """Feeds the aggregator and reports its opportunity events; subclasses render them."""
+    """Reports the market's opportunity and venue events; subclasses render them."""
 
     refresh_s = 0.25
 
-    def __init__(
-        self, aggregator: Aggregator, *, demo: bool, clock: Callable[[], int] = _now_ms
-    ) -> None:
-        self.aggregator = aggregator
+    def __init__(self, *, demo: bool, clock: Callable[[], int] = _now_ms) -> None:
         self.demo = demo
         self.clock = clock
         self.stats = ArbStats()
         self.broken = False
         """The reader of stdout went away: keep counting, stop writing."""
 
-    def write(self, event: FeedEvent) -> None:
+    def write(self, event: MarketEvent) -> None:
         if isinstance(event, VenueStatus):
             self.venue(event)
-        self.report(self.aggregator.on_event(event))
-
-    def refresh(self) -> None:
-        self.report(self.aggregator.tick(self.clock()))
+        elif isinstance(event, ArbEvent):
+            self.report([event])
 
     def finish(self) -> None:
-        try:
-            self.report(self.aggregator.close_all(self.clock()))
-        except BrokenPipeError:
-            pass  # already recorded in self.broken; the summary below still goes to stderr
         eprint(f"cryptows: {self.stats.line()}")
 
     def report(self, events: list[ArbEvent]) -> None:
@@ -143,13 +131,12 @@ class JsonArbOutput(ArbOutput):
 
     def __init__(
         self,
-        aggregator: Aggregator,
         *,
         demo: bool,
         stream: IO[bytes] | None = None,
         clock: Callable[[], int] = _now_ms,
     ) -> None:
-        super().__init__(aggregator, demo=demo, clock=clock)
+        super().__init__(demo=demo, clock=clock)
         self.stream = stream or sys.stdout.buffer
         self._encoder = msgspec.json.Encoder()
         self._last_update: dict[tuple[str, str, str, str], int] = {}
@@ -180,7 +167,6 @@ class JsonArbOutput(ArbOutput):
         self._line(arb_record(event, demo=self.demo))
 
     def refresh(self) -> None:
-        super().refresh()
         now = self.clock()
         due = [k for k in self._held if now - self._last_update[k] >= UPDATE_EVERY_MS]
         for key in due:
@@ -222,30 +208,20 @@ class LineArbOutput(ArbOutput):
 class LiveArbOutput(ArbOutput):
     """A Rich live view on a terminal, redrawn at 4 Hz from the event loop."""
 
-    def __init__(
-        self,
-        aggregator: Aggregator,
-        *,
-        demo: bool,
-        threshold_pct: float,
-        gross: bool,
-        health: Any,
-    ) -> None:
+    def __init__(self, market: LiveMarket, *, demo: bool, gross: bool) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        super().__init__(aggregator, demo=demo)
-        self.threshold_pct = threshold_pct
+        super().__init__(demo=demo)
+        self.market = market
         self.gross = gross
-        self.health = health
         self.live = Live(console=Console(), auto_refresh=False, transient=False)
 
     def start(self) -> None:
         self.live.start()
 
     def refresh(self) -> None:
-        super().refresh()
-        self.live.update(render_arb(self.aggregator.snapshot(self.clock()), self), refresh=True)
+        self.live.update(render_arb(self.market.snapshot(self.clock()), self), refresh=True)
 
     def stop(self) -> None:
         self.live.stop()
@@ -261,7 +237,8 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
     if view.demo:
         parts.append(Text(DEMO_BANNER, style="bold black on yellow"))
     metric = "gross" if view.gross else "net of taker fees"
-    parts.append(Text(f"arbitrage scanner: threshold {view.threshold_pct:g} % ({metric})", "bold"))
+    title = f"arbitrage scanner: threshold {snapshot.threshold_pct:g} % ({metric})"
+    parts.append(Text(title, "bold"))
     table = Table(title="open opportunities", expand=False)
     for column in ("symbol", "buy", "size", "age", "sell", "size", "age", "gross %", "net %",
                    "peak %", "open for"):  # fmt: skip
@@ -293,10 +270,9 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
             f"{o.duration_ms / 1000:.1f} s",
         )
     parts.append(closed)
-    health: dict[str, VenueHealth] = view.health()
     states = "  ".join(
-        f"{name} {h.state.value}" + (f" ({h.reason})" if h.reason else "")
-        for name, h in health.items()
+        f"{h.venue} {h.state.value}" + (f" ({h.reason})" if h.reason else "")
+        for h in snapshot.health
     )
     parts.append(Text(states))
     suppressed = ", ".join(f"{reason.replace('_', ' ')} {n}" for reason, n in snapshot.suppressed)
@@ -328,39 +304,18 @@ async def run_arb(
     if max_age_ms is not None:
         extra["arb.max_quote_age_ms"] = max_age_ms
     async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
-        arb = spec.settings.arb
-        if arb.threshold_pct > MAX_THRESHOLD_PCT:
-            raise UsageError(
-                f"threshold {arb.threshold_pct:g} % is absurd (more than "
-                f"{MAX_THRESHOLD_PCT:g} %); typical values are 0.05 to 1"
-            )
+        check_threshold(spec.settings.arb.threshold_pct)
         if len(spec.venues) < 2:
             raise UsageError(
                 f"arbitrage needs at least two venues, got {', '.join(spec.venues)}; "
                 "pass e.g. --venues binance,okx"
             )
-        aggregator = Aggregator(
-            spec.symbols,
-            fees_pct={v: spec.settings.venues[v].taker_fee_pct for v in spec.venues},
-            threshold_pct=arb.threshold_pct,
-            hysteresis_pct=min(arb.hysteresis_pct, arb.threshold_pct),
-            gross=gross,
-            max_quote_age_ms=arb.max_quote_age_ms,
-            equivalents=arb.quote_equivalents,
-            demo=demo,
-        )
 
-        def make_output(manager: FeedManager) -> Output:
+        def make_output(market: LiveMarket) -> Output:
             if as_json:
-                return JsonArbOutput(aggregator, demo=demo)
+                return JsonArbOutput(demo=demo)
             if sys.stdout.isatty():
-                return LiveArbOutput(
-                    aggregator,
-                    demo=demo,
-                    threshold_pct=arb.threshold_pct,
-                    gross=gross,
-                    health=manager.health,
-                )
-            return LineArbOutput(aggregator, demo=demo)
+                return LiveArbOutput(market, demo=demo, gross=gross)
+            return LineArbOutput(demo=demo)
 
-        await run_session(spec, duration, make_output)
+        await run_session(spec, duration, make_output, gross=gross)

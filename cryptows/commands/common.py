@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptows import config as cfg
 from cryptows.config import Settings
-from cryptows.errors import RuntimeFailure, UsageError
+from cryptows.errors import UsageError
 from cryptows.models import VenueHealth, VenueStatus
 from cryptows.symbols import Symbol, parse_symbols
 
@@ -114,25 +114,6 @@ async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
             loop.remove_signal_handler(sig)
             # remove_signal_handler puts back Python's default, not asyncio.run's own handler
             signal.signal(sig, previous)
-
-
-async def wait_for_stop(
-    stop: asyncio.Event, duration_s: float | None, worker: asyncio.Task[None] | None = None
-) -> None:
-    """Return when ``stop`` is set, after ``duration_s`` seconds (if given), or when ``worker``
-    ends (if given; its exception, if any, is raised here)."""
-    stopper = asyncio.create_task(stop.wait())
-    waiting: set[asyncio.Future[object]] = {stopper}  # type: ignore[arg-type]
-    if worker is not None:
-        waiting.add(worker)  # type: ignore[arg-type]
-    try:
-        await asyncio.wait(waiting, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-    if worker is not None and worker.done() and not worker.cancelled():
-        error = worker.exception()
-        if error is not None:
-            raise RuntimeFailure(f"the feed stopped unexpectedly: {error}") from error
 
 
 def summary_line(health: VenueHealth) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -12,9 +12,8 @@ import msgspec
 
 from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
-from cryptows.feed.manager import FeedManager
-from cryptows.market.merge import merge_quote
-from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueStatus
+from cryptows.models import Quote, SymbolStatus, VenueStatus
+from cryptows.service import LiveMarket, MarketEvent
 
 
 def quote_record(quote: Quote, *, demo: bool) -> dict[str, Any]:
@@ -41,18 +40,23 @@ def quote_record(quote: Quote, *, demo: bool) -> dict[str, Any]:
 class JsonOutput(Output):
     """NDJSON to stdout, one object per line, flushed per line (for pipes and bots)."""
 
+    wants_quotes = True
+
     def __init__(self, *, demo: bool, stream: IO[bytes] | None = None) -> None:
         self.demo = demo
         self.stream = stream or sys.stdout.buffer
         self._encoder = msgspec.json.Encoder()
 
-    def write(self, event: FeedEvent) -> None:
+    def write(self, event: MarketEvent) -> None:
         if isinstance(event, Quote):
             record = quote_record(event, demo=self.demo)
         elif isinstance(event, VenueStatus):
             record = venue_record(event, demo=self.demo)
-        else:  # symbol problems are diagnostics: stderr, so stdout keeps its two line types
+        elif isinstance(event, SymbolStatus):
+            # symbol problems are diagnostics: stderr, so stdout keeps its two line types
             eprint(f"cryptows: {event.venue}: {event.symbol}: {event.message}")
+            return
+        else:
             return
         self.stream.write(self._encoder.encode(record) + b"\n")
         self.stream.flush()
@@ -61,10 +65,12 @@ class JsonOutput(Output):
 class LineOutput(Output):
     """Plain text lines for a pipe without ``--json``."""
 
+    wants_quotes = True
+
     def __init__(self, *, demo: bool) -> None:
         self.prefix = "DEMO " if demo else ""
 
-    def write(self, event: FeedEvent) -> None:
+    def write(self, event: MarketEvent) -> None:
         if isinstance(event, Quote):
             print(
                 f"{self.prefix}{event.venue:<9} {event.symbol:<10} bid {_num(event.bid)} "
@@ -74,7 +80,7 @@ class LineOutput(Output):
         elif isinstance(event, VenueStatus):
             reason = f": {event.reason}" if event.reason else ""
             eprint(f"cryptows: {event.venue} {event.state.value}{reason}")
-        else:
+        elif isinstance(event, SymbolStatus):
             eprint(f"cryptows: {event.venue}: {event.symbol}: {event.message}")
 
 
@@ -91,33 +97,22 @@ def _price(value: float | None) -> str:
 
 
 class TableOutput(Output):
-    """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz."""
+    """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz from the
+    market's snapshot, so what is stale here is exactly what is stale in ``arb`` and ``watch``."""
 
-    def __init__(self, *, demo: bool, health: Callable[[], dict[str, VenueHealth]]) -> None:
+    refresh_s = 0.25  # redraw at 4 Hz, from the event loop
+
+    def __init__(self, market: LiveMarket, *, demo: bool) -> None:
         from rich.console import Console
         from rich.live import Live
 
+        self.market = market
         self.demo = demo
-        self.health = health
-        self.quotes: dict[tuple[str, str], Quote] = {}
-        self.problems: dict[tuple[str, str], str] = {}
-        # Refreshed from the event loop (see run_quotes), never from Rich's own thread, so
+        # Refreshed from the event loop (see run_session), never from Rich's own thread, so
         # rendering cannot race the loop that updates the quotes and the health counters.
         self.live = Live(
             get_renderable=self.render, console=Console(), auto_refresh=False, transient=False
         )
-
-    def write(self, event: FeedEvent) -> None:
-        if isinstance(event, Quote):
-            key = (event.symbol, event.venue)
-            self.quotes[key] = merge_quote(self.quotes.get(key), event)
-        elif isinstance(event, SymbolStatus):
-            if event.ok:
-                self.problems.pop((event.symbol, event.venue), None)
-            else:
-                self.problems[(event.symbol, event.venue)] = event.message
-
-    refresh_s = 0.25  # redraw at 4 Hz, from the event loop
 
     def start(self) -> None:
         self.live.start()
@@ -133,37 +128,30 @@ class TableOutput(Output):
         from rich.table import Table
         from rich.text import Text
 
+        snapshot = self.market.snapshot()
         table = Table(title="DEMO DATA — simulated venues" if self.demo else None, expand=False)
         for column in ("symbol", "venue", "bid", "ask", "spread bps", "last", "vol 24h", "age"):
             table.add_column(column, justify="left" if column in ("symbol", "venue") else "right")
-        now_ms = time.time_ns() // 1_000_000
-        health = self.health()
-        for (symbol, venue), q in sorted(self.quotes.items()):
-            spread = (
-                f"{(q.ask - q.bid) / ((q.ask + q.bid) / 2) * 10_000:.2f}"
-                if q.bid is not None and q.ask is not None
-                else "-"
-            )
-            age = f"{(now_ms - q.recv_wall_ms) / 1000:.1f}s" if q.recv_wall_ms else "-"
-            venue_health = health.get(venue)
-            usable = venue_health is None or venue_health.usable
-            if not usable:
-                age = f"STALE {age}"
-            volume = "-" if q.volume_24h is None else f"{q.volume_24h:,.2f}"
-            table.add_row(
-                symbol,
-                venue,
-                _price(q.bid),
-                _price(q.ask),
-                spread,
-                _price(q.last),
-                volume,
-                age,
-                style=None if usable else "dim strike",
-            )
+        for view in sorted(snapshot.symbols, key=lambda v: v.symbol):
+            for q in view.quotes:
+                spread = "-" if q.spread_bps is None else f"{q.spread_bps:.2f}"
+                age = f"{q.age_ms / 1000:.1f}s" if q.recv_ms else "-"
+                if not q.usable:
+                    age = f"STALE {age}"
+                volume = "-" if q.volume_24h is None else f"{q.volume_24h:,.2f}"
+                table.add_row(
+                    q.symbol,
+                    q.venue,
+                    _price(q.bid),
+                    _price(q.ask),
+                    spread,
+                    _price(q.last),
+                    volume,
+                    age,
+                    style=None if q.usable else "dim strike",
+                )
         lines: list[Table | Text] = [table]
-        states = []
-        for name, h in health.items():
+        for h in snapshot.health:
             style = "green" if h.usable else "red"
             detail = f" ({h.reason})" if h.reason else ""
             if h.retry_at_ms is not None and not h.usable:
@@ -171,18 +159,17 @@ class TableOutput(Output):
                     f" until {time.strftime('%H:%M:%S', time.localtime(h.retry_at_ms / 1000))}"
                 )
             lag = f"  lag p50 {h.lag_p50_ms:.0f} ms" if h.lag_p50_ms is not None else ""
-            states.append(
+            lines.append(
                 Text(
-                    f"{name:<9} {h.state.value}{detail}  {h.msgs_per_s:.0f} msg/s{lag}  "
+                    f"{h.venue:<9} {h.state.value}{detail}  {h.msgs_per_s:.0f} msg/s{lag}  "
                     f"reconnects {h.reconnects}  bad frames {h.bad_frames}",
                     style,
                 )
             )
-        lines.extend(states)
         lines.append(
             Text("lag = receipt time minus the venue's timestamp (includes clock offset)", "dim")
         )
-        for (symbol, venue), message in sorted(self.problems.items()):
+        for venue, symbol, message in snapshot.problems:
             lines.append(Text(f"{venue} {symbol}: {message}", style="yellow"))
         if self.demo:
             lines.insert(0, Text(DEMO_BANNER, style="bold black on yellow"))
@@ -200,11 +187,11 @@ async def run_quotes(
 ) -> None:
     """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
 
-    def make_output(manager: FeedManager) -> Output:
+    def make_output(market: LiveMarket) -> Output:
         if as_json:
             return JsonOutput(demo=demo)
         if sys.stdout.isatty():
-            return TableOutput(demo=demo, health=manager.health)
+            return TableOutput(market, demo=demo)
         return LineOutput(demo=demo)
 
     async with live_spec(symbols, venues, config, demo=demo) as spec:

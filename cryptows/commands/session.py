@@ -1,21 +1,21 @@
-"""One live run of the feed, shared by ``quotes`` and ``arb``: start, hand events over, stop."""
+"""One live run of the market service, shared by ``quotes`` and ``arb``: start, hand events
+over, stop.
+
+The run's tasks (the output's consumer and its refresh timer) live in one ``TaskGroup`` beside
+the market service's own: a bug in any of them ends the run with a one-line error and exit 1
+(the traceback goes to the crash log), never a silent stall.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
-from cryptows.commands.common import (
-    DEMO_BANNER,
-    RunSpec,
-    eprint,
-    stop_on_signals,
-    summary_line,
-    wait_for_stop,
-)
-from cryptows.errors import RuntimeFailure, UsageError
-from cryptows.feed.manager import FeedManager
-from cryptows.models import FeedEvent, SymbolStatus, VenueHealth
+from cryptows.commands.common import DEMO_BANNER, RunSpec, eprint, stop_on_signals, summary_line
+from cryptows.crash import first_error, internal_error
+from cryptows.errors import CryptowsError, RuntimeFailure
+from cryptows.models import VenueHealth
+from cryptows.service import LiveMarket, MarketEvent, Subscription
 
 
 class Output:
@@ -23,19 +23,20 @@ class Output:
 
     refresh_s: float | None = None
     """Call :meth:`refresh` this often (a live view); ``None``: never."""
+    wants_quotes: bool = False
+    """Receive every quote too (conflated per stream if the output falls behind)."""
 
-    def write(self, event: FeedEvent) -> None:
-        """Handle one feed event (called for every event, in order)."""
+    def write(self, event: MarketEvent) -> None:
+        """Handle one market event (called for every event, in order)."""
 
     def start(self) -> None:
-        """Called once the feed runs."""
+        """Called once the market runs."""
 
     def refresh(self) -> None:
-        """Periodic work on the event loop (redraw, age checks)."""
+        """Periodic work on the event loop (redraw, rate-limited lines)."""
 
     def finish(self) -> None:
-        """Called once when the run ends normally, before the feed stops (e.g. close what is
-        open and print a summary)."""
+        """Called once when the run ends normally, after the last events (e.g. a summary)."""
 
     def stop(self) -> None:
         """Called last (e.g. leave the live view)."""
@@ -44,38 +45,43 @@ class Output:
 async def run_session(
     spec: RunSpec,
     duration: float | None,
-    make_output: Callable[[FeedManager], Output],
+    make_output: Callable[[LiveMarket], Output],
+    *,
+    gross: bool = False,
 ) -> dict[str, VenueHealth]:
-    """Run the feed for ``spec`` until Ctrl-C, ``duration`` or a feed failure.
+    """Run the market for ``spec`` until Ctrl-C, ``duration`` or a failure.
 
-    Prints one summary line per venue on stderr at the end. Raises ``RuntimeFailure`` if no
+    Prints one summary line per venue on stderr at the end. Raises the market's failure (a
+    symbol listed nowhere: exit 2; an internal error: exit 1), and ``RuntimeFailure`` if no
     venue delivered any data at all.
     """
     async with stop_on_signals() as stop:
         if spec.demo:
             eprint(f"cryptows: {DEMO_BANNER}")
-        manager = FeedManager(spec.settings, spec.symbols, spec.venues)
-        output = make_output(manager)
-        async with manager:
-            unlisted = _Unlisted(spec.venues)
-            tasks = [asyncio.create_task(_consume(manager, output, stop, unlisted))]
-            output.start()
-            if output.refresh_s is not None:
-                tasks.append(asyncio.create_task(_refresh(output, output.refresh_s)))
-            try:
-                await wait_for_stop(stop, duration, manager.task)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+        market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo, gross=gross)
+        output = make_output(market)
+        events = market.subscribe(quotes=output.wants_quotes)
+        try:
+            async with market:
+                output.start()
                 try:
-                    if unlisted.error is None:
+                    await _drive(market, events, output, stop, duration)
+                    if market.failure is None:
+                        market.close_all()  # the close events reach the output below
+                        for event in events.drain():
+                            output.write(event)
                         output.finish()
+                except BrokenPipeError:
+                    pass  # the reader went away (e.g. `| head`): stop quietly
                 finally:
                     output.stop()
-                final = manager.health()
-    if unlisted.error is not None:
-        raise unlisted.error
+                final = market.health()
+        except CryptowsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in an output: one line, exit 1
+            raise internal_error(exc, "the output") from exc
+    if market.failure is not None:
+        raise market.failure
     for health in final.values():
         eprint(f"cryptows: {summary_line(health)}")
     if not any(h.messages for h in final.values()):
@@ -84,36 +90,41 @@ async def run_session(
     return final
 
 
-class _Unlisted:
-    """Notices a symbol that no venue lists (a typo, most likely): that ends the run, exit 2."""
-
-    def __init__(self, venues: tuple[str, ...]) -> None:
-        self.venues = set(venues)
-        self.seen: dict[str, set[str]] = {}
-        self.error: UsageError | None = None
-
-    def check(self, event: FeedEvent) -> bool:
-        """Record ``event``; true once some symbol is known to be listed nowhere."""
-        if isinstance(event, SymbolStatus) and event.unlisted:
-            where = self.seen.setdefault(event.symbol, set())
-            where.add(event.venue)
-            if where >= self.venues:
-                self.error = UsageError(
-                    f"{event.symbol} is not listed on any of {', '.join(sorted(self.venues))}; "
-                    "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
-                )
-                return True
-        return False
-
-
-async def _consume(
-    manager: FeedManager, output: Output, stop: asyncio.Event, unlisted: _Unlisted
+async def _drive(
+    market: LiveMarket,
+    events: Subscription,
+    output: Output,
+    stop: asyncio.Event,
+    duration: float | None,
 ) -> None:
+    """Feed ``output`` until stopped, timed out or the market fails; its errors propagate."""
     try:
-        async for event in manager.events():
-            if unlisted.check(event):
-                stop.set()
-                return
+        async with asyncio.TaskGroup() as tasks:
+            workers = [tasks.create_task(_consume(events, output, stop), name="output")]
+            if output.refresh_s is not None:
+                workers.append(tasks.create_task(_refresh(output, output.refresh_s)))
+            await _until_done(stop, duration, market)
+            for worker in workers:
+                worker.cancel()
+    except ExceptionGroup as group:
+        raise first_error(group) from None
+
+
+async def _until_done(stop: asyncio.Event, duration: float | None, market: LiveMarket) -> None:
+    waiters = {
+        asyncio.ensure_future(stop.wait()),
+        asyncio.ensure_future(market.wait_failed()),
+    }
+    try:
+        await asyncio.wait(waiters, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def _consume(events: Subscription, output: Output, stop: asyncio.Event) -> None:
+    try:
+        async for event in events:
             output.write(event)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         stop.set()

@@ -12,17 +12,21 @@ import asyncio
 import itertools
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Generic, TypeVar
 
-from cryptows.models import FeedEvent, Quote
+from cryptows.models import Quote
 
 _MAX_STATUS_EVENTS = 10_000
 
+E = TypeVar("E")
 
-class FeedBuffer:
-    """A conflating, order-preserving, non-blocking queue of :data:`FeedEvent`."""
+
+class FeedBuffer(Generic[E]):
+    """A conflating, order-preserving, non-blocking queue of events (``FeedEvent`` by default;
+    the market service also queues its arbitrage events here). Only quotes are conflated."""
 
     def __init__(self) -> None:
-        self._items: OrderedDict[Hashable, FeedEvent] = OrderedDict()
+        self._items: OrderedDict[Hashable, E] = OrderedDict()
         self._ids = itertools.count()
         self._statuses = 0
         self._ready = asyncio.Event()
@@ -31,7 +35,7 @@ class FeedBuffer:
         self.dropped_status = 0
         """Status events dropped because more than 10,000 were waiting (should stay 0)."""
 
-    def put(self, event: FeedEvent) -> None:
+    def put(self, event: E) -> None:
         """Queue ``event`` without ever waiting."""
         if isinstance(event, Quote):
             key: Hashable = (event.venue, event.symbol, event.channel)
@@ -50,7 +54,7 @@ class FeedBuffer:
     def __len__(self) -> int:
         return len(self._items)
 
-    def drain(self) -> list[FeedEvent]:
+    def drain(self) -> list[E]:
         """Take everything waiting, oldest first, without waiting."""
         events = list(self._items.values())
         self._items.clear()
@@ -58,7 +62,7 @@ class FeedBuffer:
         self._ready.clear()
         return events
 
-    async def get_batch(self) -> list[FeedEvent]:
+    async def get_batch(self) -> list[E]:
         """Wait until something is queued, then take everything waiting."""
         while not self._items:
             self._ready.clear()

@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,10 +28,10 @@ from websockets.exceptions import (
 )
 
 from cryptows.config import FeedSettings, VenueSettings
-from cryptows.feed.buffer import FeedBuffer
 from cryptows.feed.health import HealthTracker, wall_ms
 from cryptows.models import (
     BadFrame,
+    FeedEvent,
     Heartbeat,
     Notice,
     Quote,
@@ -71,8 +72,15 @@ class Backoff:
         return rng.uniform(0, min(self.max_s, self.initial_s * 2 ** min(attempt, 32)))
 
 
+class FeedSink(Protocol):
+    """Where a connection hands its events: called synchronously, in order, from its task."""
+
+    def put(self, event: FeedEvent) -> None:
+        """Take one event; must not block."""
+
+
 class VenueConnection:
-    """The reconnecting connection to one venue, feeding a :class:`FeedBuffer`."""
+    """The reconnecting connection to one venue, feeding a :class:`FeedSink`."""
 
     def __init__(
         self,
@@ -80,7 +88,7 @@ class VenueConnection:
         venue: VenueSettings,
         feed: FeedSettings,
         symbols: Sequence[Symbol],
-        sink: FeedBuffer,
+        sink: FeedSink,
         *,
         http: aiohttp.ClientSession,
         rng: random.Random | None = None,

@@ -22,7 +22,7 @@ import aiohttp
 from cryptows.config import Settings
 from cryptows.errors import UsageError
 from cryptows.feed.buffer import FeedBuffer
-from cryptows.feed.connection import VenueConnection
+from cryptows.feed.connection import FeedSink, VenueConnection
 from cryptows.models import FeedEvent, VenueHealth
 from cryptows.symbols import Symbol
 from cryptows.venues import adapter_class
@@ -42,6 +42,7 @@ class FeedManager:
         venues: Sequence[str] | None = None,
         *,
         seed: int | None = None,
+        sink: FeedSink | None = None,
     ) -> None:
         names = tuple(venues) if venues is not None else settings.enabled_venues
         if not names:
@@ -50,7 +51,10 @@ class FeedManager:
         self.symbols = tuple(symbols) if symbols is not None else settings.symbols
         if not self.symbols:
             raise UsageError("no symbols given; name some, e.g. BTCUSDT ETHUSDT")
-        self.buffer = FeedBuffer()
+        self.buffer: FeedBuffer[FeedEvent] = FeedBuffer()
+        self.sink: FeedSink = sink if sink is not None else self.buffer
+        """Where every connection puts its events (default: :attr:`buffer`, read by
+        :meth:`events`)."""
         self._classes = {name: adapter_class(name) for name in names}
         self._rng = random.Random(seed)
         self._check_capacity()
@@ -81,7 +85,7 @@ class FeedManager:
                     self.settings.venues[name],
                     self.settings.feed,
                     self.symbols,
-                    self.buffer,
+                    self.sink,
                     http=http,
                     rng=random.Random(self._rng.random()),
                 )

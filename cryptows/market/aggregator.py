@@ -131,6 +131,42 @@ class Aggregator:
         """(venue, symbol) -> message, for symbols a venue cannot stream right now."""
         return self._symbol_problems
 
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The watched symbols, in display order."""
+        return self._order
+
+    def set_symbols(self, symbols: Sequence[Symbol], now_ms: int) -> list[ArbEvent]:
+        """Watch ``symbols`` (in this order) from now on.
+
+        A symbol no longer watched is forgotten: its quotes and legs go, and its open
+        opportunities close (the returned events).
+        """
+        order = tuple(dict.fromkeys(s.canonical for s in symbols))
+        now = self._advance(now_ms)
+        events: list[ArbEvent] = []
+        for gone in set(self._order) - set(order):
+            state = self._states.pop(gone, None)
+            if state is None:
+                continue
+            for venue in state.quotes:
+                self._venue_symbols.get(venue, {}).pop(gone, None)
+                key = (venue, gone)
+                if state.legs.pop(key, None) is not None:
+                    events.extend(self.engine.update(state.legs, key, now))
+            for problem in [k for k in self._symbol_problems if k[1] == gone]:
+                del self._symbol_problems[problem]
+        self._order = order
+        for sym in symbols:
+            self._parsed.setdefault(sym.canonical, sym)
+            self._state(sym.canonical)
+        return events
+
+    def set_threshold(self, threshold_pct: float, hysteresis_pct: float) -> None:
+        """Change the arbitrage threshold; it applies from the next evaluation of each pair."""
+        self.engine.threshold = threshold_pct
+        self.engine.hold_level = threshold_pct - hysteresis_pct
+
     # -- events -----------------------------------------------------------------------------
 
     def on_event(self, event: FeedEvent) -> list[ArbEvent]:
@@ -249,6 +285,12 @@ class Aggregator:
             suppressed=tuple((r.value, self.engine.suppressed[r]) for r in SuppressReason),
             venue_states=tuple(venue_states),
             demo=self.demo,
+            threshold_pct=self.engine.threshold,
+            gross=self.engine.gross,
+            problems=tuple(
+                (venue, symbol, message)
+                for (venue, symbol), message in sorted(self._symbol_problems.items())
+            ),
         )
 
     def _view(self, state: _SymbolState, now: int) -> SymbolView:
@@ -256,6 +298,8 @@ class Aggregator:
         best_buy: BestPrice | None = None
         best_sell: BestPrice | None = None
         mids: list[float] = []
+        changes: list[float] = []
+        newest: tuple[int, float] | None = None
         for venue in sorted(state.quotes):
             q = state.quotes[venue]
             usable, reason = self._usability(venue, q.recv_wall_ms, now)
@@ -273,10 +317,15 @@ class Aggregator:
                 age_ms=now - q.recv_wall_ms,
                 usable=usable,
                 stale_reason=reason,
+                change_24h_pct=q.change_24h_pct,
             )
             quotes.append(vq)
             if not usable:
                 continue
+            if q.change_24h_pct is not None:
+                changes.append(q.change_24h_pct)
+            if q.last is not None and (newest is None or q.recv_wall_ms >= newest[0]):
+                newest = (q.recv_wall_ms, q.last)
             if q.ask is not None and (best_buy is None or q.ask < best_buy.price):
                 best_buy = BestPrice(venue=venue, price=q.ask, size=q.ask_size)
             if q.bid is not None and (best_sell is None or q.bid > best_sell.price):
@@ -289,7 +338,11 @@ class Aggregator:
             quotes=tuple(quotes),
             best_buy=best_buy,
             best_sell=best_sell,
-            summary=_summary(mids, best_buy, best_sell),
+            summary=msgspec.structs.replace(
+                _summary(mids, best_buy, best_sell),
+                last=newest[1] if newest is not None else None,
+                change_24h_pct=statistics.median(changes) if changes else None,
+            ),
             history=tuple(state.history),
         )
 

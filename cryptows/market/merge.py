@@ -13,8 +13,8 @@ def merge_quote(previous: Quote | None, new: Quote) -> Quote:
       one-sided book must not keep a stale side); a ticker-stream quote does only while no
       book-stream quote has been seen (Binance's 1 s ticker must not overwrite the real-time
       book). So the merged bid/ask always come from one frame, which was checked not crossed.
-    - ``last``, ``volume_24h`` and ``exchange_ts_ms``: the newest value sent; ``None`` keeps
-      the previous one.
+    - ``last``, ``volume_24h``, ``change_24h_pct`` and ``exchange_ts_ms``: the newest value
+      sent; ``None`` keeps the previous one.
     - The receipt times are those of the frame that supplied the current bid/ask, so the age
       of a quote is the age of its prices (a ticker without bid/ask does not refresh it).
     """
@@ -34,6 +34,9 @@ def merge_quote(previous: Quote | None, new: Quote) -> Quote:
         ask_size=prices.ask_size,
         last=new.last if new.last is not None else previous.last,
         volume_24h=new.volume_24h if new.volume_24h is not None else previous.volume_24h,
+        change_24h_pct=(
+            new.change_24h_pct if new.change_24h_pct is not None else previous.change_24h_pct
+        ),
         exchange_ts_ms=(
             new.exchange_ts_ms if new.exchange_ts_ms is not None else previous.exchange_ts_ms
         ),

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import msgspec
 
+from cryptows.models import VenueHealth
+
 
 class ArbEventType(StrEnum):
     """Lifecycle of an arbitrage opportunity."""
@@ -108,6 +110,8 @@ class VenueQuote(msgspec.Struct, frozen=True, kw_only=True):
     age_ms: int
     usable: bool
     stale_reason: str = ""
+    change_24h_pct: float | None = None
+    """The venue's rolling 24 h price change, in percent."""
 
     @property
     def mid(self) -> float | None:
@@ -115,6 +119,13 @@ class VenueQuote(msgspec.Struct, frozen=True, kw_only=True):
         if self.bid is None or self.ask is None:
             return None
         return (self.bid + self.ask) / 2
+
+    @property
+    def spread_bps(self) -> float | None:
+        """``(ask - bid) / mid`` in basis points, when both sides are present."""
+        if self.bid is None or self.ask is None:
+            return None
+        return (self.ask - self.bid) / ((self.ask + self.bid) / 2) * 10_000
 
 
 class BestPrice(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,6 +148,10 @@ class SymbolSummary(msgspec.Struct, frozen=True, kw_only=True):
     """``(best_bid - best_ask) / best_ask * 100``: positive means a crossed market (gross)."""
     dispersion_bps: float | None
     """Population standard deviation of the mids, in basis points of their mean."""
+    last: float | None = None
+    """Last traded price on the usable venue whose quote is newest."""
+    change_24h_pct: float | None = None
+    """Median of the usable venues' 24 h changes, in percent."""
 
 
 class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
@@ -167,3 +182,10 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     venue_states: tuple[tuple[str, str, str], ...]
     """(venue, state, reason) as last reported by the feed."""
     demo: bool = False
+    threshold_pct: float = 0.0
+    """The arbitrage threshold in force (net, or gross when ``gross``)."""
+    gross: bool = False
+    problems: tuple[tuple[str, str, str], ...] = ()
+    """(venue, symbol, message) for symbols a venue cannot stream (e.g. not listed there)."""
+    health: tuple[VenueHealth, ...] = ()
+    """Every venue's connection health, in venue order (filled by the market service)."""

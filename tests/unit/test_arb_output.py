@@ -28,16 +28,40 @@ class Clock:
         return self.now
 
 
-def _output(stream: io.BytesIO | None = None) -> tuple[JsonArbOutput, io.BytesIO, Clock]:
-    agg = Aggregator(
-        parse_symbols(["BTCUSDT"]),
-        fees_pct={"a": 0.1, "b": 0.1},
-        threshold_pct=0.1,
-        hysteresis_pct=0.02,
-    )
+class Writer:
+    """The output as the session drives it: the market's events in, in order."""
+
+    def __init__(self, stream: io.BytesIO) -> None:
+        self.agg = Aggregator(
+            parse_symbols(["BTCUSDT"]),
+            fees_pct={"a": 0.1, "b": 0.1},
+            threshold_pct=0.1,
+            hysteresis_pct=0.02,
+        )
+        self.clock = Clock()
+        self.output = JsonArbOutput(demo=False, stream=stream, clock=self.clock)
+
+    def write(self, quote: Quote) -> None:
+        for event in self.agg.on_quote(quote):
+            self.output.write(event)
+
+    def refresh(self) -> None:
+        self.output.refresh()
+
+    def finish(self) -> None:
+        for event in self.agg.close_all(self.clock.now):
+            self.output.write(event)
+        self.output.finish()
+
+    @property
+    def broken(self) -> bool:
+        return self.output.broken
+
+
+def _output(stream: io.BytesIO | None = None) -> tuple[Writer, io.BytesIO, Clock]:
     out = stream or io.BytesIO()
-    clock = Clock()
-    return JsonArbOutput(agg, demo=False, stream=out, clock=clock), out, clock
+    writer = Writer(out)
+    return writer, out, writer.clock
 
 
 def _types(out: io.BytesIO) -> list[tuple[str, float]]:

@@ -1,0 +1,377 @@
+"""The market service every front end shares: feed + aggregator + arbitrage + health.
+
+``quotes``, ``arb``, ``watch`` (and ``analyze``) all read the market through one
+:class:`LiveMarket`, so they agree on every price, on what is stale and why, and on every
+arbitrage event::
+
+    async with LiveMarket(settings, symbols, venues, demo=demo) as market:
+        view = market.snapshot()           # an immutable Snapshot, any time, O(symbols x venues)
+        async for event in market.events():  # arbitrage and venue events, in order
+            ...
+
+Quotes reach the aggregator synchronously as each frame is parsed, inside the venue's reader
+task, so no quote is ever conflated away before the aggregator sees it. Front ends that want the
+quotes themselves (``quotes``) subscribe with ``quotes=True`` and get a conflating buffer: a slow
+reader sees the newest price per stream, never a backlog.
+
+The service runs its tasks (the feed, the age ticker, the supervisor) in one ``TaskGroup``. A
+bug in any of them, or in the aggregator while it handles a frame, ends the run: the error is
+kept in :attr:`LiveMarket.failure` (a one-line :class:`~cryptows.errors.CryptowsError`, the full
+traceback written to a log file) and :meth:`LiveMarket.wait_failed` returns. A symbol listed on
+no venue ends it too (:class:`~cryptows.errors.UsageError`, exit 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import FIRST_COMPLETED
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Protocol
+
+import msgspec
+
+from cryptows.config import Settings
+from cryptows.crash import first_error, internal_error
+from cryptows.errors import CryptowsError, UsageError
+from cryptows.feed.buffer import FeedBuffer
+from cryptows.feed.health import wall_ms
+from cryptows.feed.manager import FeedManager
+from cryptows.market.aggregator import Aggregator
+from cryptows.market.types import ArbEvent, Snapshot
+from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueState, VenueStatus
+from cryptows.symbols import Symbol, parse_symbol
+
+
+class MarketService(Protocol):
+    """What a front end (the dashboard, a CLI output) needs from the market.
+
+    :class:`LiveMarket` is the real one; tests use a frozen one with the same methods.
+    """
+
+    @property
+    def demo(self) -> bool:
+        """The data comes from the embedded simulator (every screen must say DEMO)."""
+        ...
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        """The venues streamed, in display order."""
+        ...
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The watched canonical symbols, in the order the user gave them."""
+        ...
+
+    @property
+    def failure(self) -> CryptowsError | None:
+        """Set once the run must end: the error to report (its ``exit_code`` says how)."""
+        ...
+
+    def snapshot(self, now_ms: int | None = None) -> Snapshot:
+        """The whole market now (or at ``now_ms``), health included. Cheap; never blocks."""
+        ...
+
+    def set_threshold(self, threshold_pct: float) -> None:
+        """Change the arbitrage threshold (percent); raises ``UsageError`` on a bad value."""
+        ...
+
+    def add_symbol(self, text: str) -> str:
+        """Watch one more symbol (any accepted spelling); returns its canonical form.
+
+        Raises ``SymbolError`` for a malformed symbol and ``UsageError`` when it is already
+        watched or a venue cannot carry one more. Subscriptions follow in the background.
+        """
+        ...
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop watching ``symbol`` (canonical); its open opportunities close."""
+        ...
+
+
+MAX_THRESHOLD_PCT = 20.0
+"""A larger threshold would never fire on real venues; it is almost certainly a typo."""
+TICK_S = 0.25
+"""How often quote ages are re-checked (``max_quote_age_ms``) when no frame arrives."""
+
+MarketEvent = Quote | VenueStatus | SymbolStatus | ArbEvent
+"""What :meth:`LiveMarket.subscribe` delivers."""
+
+
+def check_threshold(threshold_pct: float) -> None:
+    """Refuse a threshold no real market would reach (or a negative one)."""
+    if threshold_pct < 0 or threshold_pct != threshold_pct:
+        raise UsageError(f"threshold {threshold_pct:g} % must be >= 0; typical: 0.05 to 1")
+    if threshold_pct > MAX_THRESHOLD_PCT:
+        raise UsageError(
+            f"threshold {threshold_pct:g} % is absurd (more than {MAX_THRESHOLD_PCT:g} %); "
+            "typical values are 0.05 to 1"
+        )
+
+
+class Subscription:
+    """One front end's view of the market's events, in order; never blocks the feed.
+
+    Arbitrage, venue and symbol events are all kept; quotes (only with ``quotes=True``) are
+    conflated per stream while the reader is behind.
+    """
+
+    def __init__(self, *, quotes: bool) -> None:
+        self.quotes = quotes
+        self.buffer: FeedBuffer[MarketEvent] = FeedBuffer()
+
+    def put(self, event: MarketEvent) -> None:
+        if self.quotes or not isinstance(event, Quote):
+            self.buffer.put(event)
+
+    def drain(self) -> list[MarketEvent]:
+        """Everything waiting, without waiting."""
+        return self.buffer.drain()
+
+    def __aiter__(self) -> AsyncIterator[MarketEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[MarketEvent]:
+        while True:
+            for event in await self.buffer.get_batch():
+                yield event
+
+
+class LiveMarket:
+    """The live market for ``symbols`` on ``venues``: see the module docstring.
+
+    Args:
+        settings: Effective settings (endpoints, feed behaviour, ``[arb]``).
+        symbols: Watched symbols, in display order.
+        venues: Venue names (default: those enabled in ``settings``).
+        demo: The endpoints are the embedded simulator's (shown in every snapshot).
+        gross: Arbitrage on the gross spread instead of net of taker fees.
+        clock: Wall-clock milliseconds (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        symbols: Sequence[Symbol],
+        venues: Sequence[str] | None = None,
+        *,
+        demo: bool = False,
+        gross: bool = False,
+        clock: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.settings = settings
+        self._venues = tuple(venues) if venues is not None else settings.enabled_venues
+        self._symbols = tuple(dict.fromkeys(symbols))
+        if not self._symbols:
+            raise UsageError("no symbols given; name some, e.g. BTCUSDT ETHUSDT")
+        self._initial = frozenset(s.canonical for s in self._symbols)
+        self._demo = demo
+        self.clock = clock
+        arb = settings.arb
+        check_threshold(arb.threshold_pct)
+        self.aggregator = Aggregator(
+            self._symbols,
+            fees_pct={v: settings.venues[v].taker_fee_pct for v in self._venues},
+            threshold_pct=arb.threshold_pct,
+            hysteresis_pct=min(arb.hysteresis_pct, arb.threshold_pct),
+            gross=gross,
+            max_quote_age_ms=arb.max_quote_age_ms,
+            equivalents=arb.quote_equivalents,
+            demo=demo,
+        )
+        self._manager = self._new_manager()  # validates venues, symbols and capacity now
+        self._subscribers: list[Subscription] = []
+        self._unlisted: dict[str, set[str]] = {}
+        self._failure: CryptowsError | None = None
+        self._failed = asyncio.Event()
+        self._resubscribe = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- MarketService ----------------------------------------------------------------------
+
+    @property
+    def demo(self) -> bool:
+        return self._demo
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        return self._venues
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(s.canonical for s in self._symbols)
+
+    @property
+    def failure(self) -> CryptowsError | None:
+        return self._failure
+
+    def snapshot(self, now_ms: int | None = None) -> Snapshot:
+        now = self.clock() if now_ms is None else now_ms
+        snap = self.aggregator.snapshot(now)
+        return msgspec.structs.replace(snap, health=tuple(self.health().values()))
+
+    def set_threshold(self, threshold_pct: float) -> None:
+        check_threshold(threshold_pct)
+        hysteresis = min(self.settings.arb.hysteresis_pct, threshold_pct)
+        self.aggregator.set_threshold(threshold_pct, hysteresis)
+
+    def add_symbol(self, text: str) -> str:
+        symbol = parse_symbol(text)
+        if symbol in self._symbols:
+            raise UsageError(f"{symbol.canonical} is already watched")
+        self._set_symbols((*self._symbols, symbol))
+        return symbol.canonical
+
+    def remove_symbol(self, symbol: str) -> None:
+        remaining = tuple(s for s in self._symbols if s.canonical != symbol)
+        if remaining == self._symbols:
+            raise UsageError(f"{symbol} is not watched")
+        if not remaining:
+            raise UsageError("the watchlist cannot be empty; add another symbol first")
+        self._set_symbols(remaining)
+
+    # -- more queries -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, VenueHealth]:
+        """Every venue's health now, in venue order (``connecting`` before it starts)."""
+        current = self._manager.health()
+        return {
+            name: current.get(name) or VenueHealth(venue=name, state=VenueState.CONNECTING)
+            for name in self._venues
+        }
+
+    def subscribe(self, *, quotes: bool = False) -> Subscription:
+        """A new ordered stream of this market's events (quotes too with ``quotes``).
+
+        Subscribe before the first ``await`` after entering the market to see every event.
+        """
+        subscription = Subscription(quotes=quotes)
+        self._subscribers.append(subscription)
+        return subscription
+
+    def events(self) -> AsyncIterator[MarketEvent]:
+        """Arbitrage, venue and symbol events, in order (a new :meth:`subscribe`)."""
+        return aiter(self.subscribe())
+
+    def close_all(self) -> list[ArbEvent]:
+        """Close every open opportunity now (end of a run); the events also go to subscribers."""
+        events = self.aggregator.close_all(self.clock())
+        self._publish(events)
+        return events
+
+    async def wait_failed(self) -> CryptowsError:
+        """Wait until the run must end; returns :attr:`failure`."""
+        await self._failed.wait()
+        assert self._failure is not None
+        return self._failure
+
+    # -- the feed's sink ----------------------------------------------------------------------
+
+    def put(self, event: FeedEvent) -> None:
+        """Apply one feed event (called by the venue connections as each frame is parsed)."""
+        if self._failure is not None:
+            return
+        try:
+            arb_events = self.aggregator.on_event(event)
+            if isinstance(event, SymbolStatus):
+                self._check_listing(event)
+        except Exception as exc:  # a bug: end the run, never leave it "live" doing nothing
+            self._fail(internal_error(exc, "the market aggregator"))
+            return
+        for subscriber in self._subscribers:
+            subscriber.put(event)
+        self._publish(arb_events)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> LiveMarket:
+        self._task = asyncio.create_task(self._run(), name="live-market")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop every task and close every socket; waits until they are."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+
+    async def _run(self) -> None:
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._feed(), name="market-feed")
+                tasks.create_task(self._ticker(), name="market-ticker")
+        except Exception as exc:  # noqa: BLE001 - every bug ends the run with its traceback logged
+            leaf = first_error(exc)
+            self._fail(internal_error(leaf, "the market service"))
+
+    async def _feed(self) -> None:
+        """Run the feed; start it again with the new symbols whenever the watchlist changes."""
+        while True:
+            self._resubscribe.clear()
+            self._manager = self._new_manager()  # with the symbols watched now
+            async with self._manager as manager:
+                assert manager.task is not None
+                changed = asyncio.ensure_future(self._resubscribe.wait())
+                try:
+                    await asyncio.wait({changed, manager.task}, return_when=FIRST_COMPLETED)
+                finally:
+                    changed.cancel()
+                if manager.task.done():
+                    manager.task.result()  # a bug in the feed: raise it (connections never end)
+                    raise RuntimeError("the feed ended by itself")
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            self._publish(self.aggregator.tick(self.clock()))
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _new_manager(self) -> FeedManager:
+        return FeedManager(self.settings, self._symbols, self._venues, sink=self)
+
+    def _set_symbols(self, symbols: tuple[Symbol, ...]) -> None:
+        FeedManager(self.settings, symbols, self._venues)  # capacity check; raises UsageError
+        self._symbols = symbols
+        self._publish(self.aggregator.set_symbols(symbols, self.clock()))
+        self._resubscribe.set()
+
+    def _publish(self, events: Iterable[ArbEvent]) -> None:
+        for event in events:
+            for subscriber in self._subscribers:
+                subscriber.put(event)
+
+    def _check_listing(self, status: SymbolStatus) -> None:
+        """A symbol the user started with that no venue lists (a typo, most likely) ends the
+        run with a usage error; one added later only shows as a problem."""
+        if not status.unlisted or status.symbol not in self._initial:
+            return
+        where = self._unlisted.setdefault(status.symbol, set())
+        where.add(status.venue)
+        if where >= set(self._venues):
+            self._fail(
+                UsageError(
+                    f"{status.symbol} is not listed on any of {', '.join(sorted(self._venues))}; "
+                    "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
+                )
+            )
+
+    def _fail(self, error: CryptowsError) -> None:
+        if self._failure is None:
+            self._failure = error
+            self._failed.set()
