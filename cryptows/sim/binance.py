@@ -89,7 +89,7 @@ class BinanceSession(Session):
                 "a": _num(book.ask, places),
                 "A": _num(book.ask_size),
             }
-        open_price = book.last * 0.99
+        open_price = book.open_24h
         common = {
             "E": book.ts_ms,
             "s": symbol,
@@ -106,7 +106,7 @@ class BinanceSession(Session):
             "e": "24hrTicker",
             **common,
             "p": _num(book.last - open_price, places),
-            "P": f"{(book.last / open_price - 1) * 100:.3f}",
+            "P": f"{(book.last / open_price - 1) * 100:.3f}",  # already in percent
             "w": _num(book.last, places),
             "x": _num(open_price, places),
             "Q": _num(0.01),

@@ -154,7 +154,7 @@ class BybitSession(Session):
     def _ticker_frames(self, book: TopOfBook, topic: str) -> list[str]:
         places = decimals(book.tick)
         last = book.last
-        prev = last * 0.99
+        prev = book.open_24h
         quote = book.symbol.quote
         data = {
             "symbol": book.symbol.canonical,
@@ -164,7 +164,7 @@ class BybitSession(Session):
             "prevPrice24h": f"{prev:.{places}f}",
             "volume24h": _size(book.volume_24h),
             "turnover24h": f"{book.volume_24h * last:.8f}",
-            "price24hPcnt": f"{last / prev - 1:.4f}",
+            "price24hPcnt": f"{last / prev - 1:.4f}",  # a fraction, not percent
             # The base coin's USD index; "" for coins that are not collateral (here: any
             # book not quoted in a USD stablecoin).
             "usdIndexPrice": f"{last:.7f}" if quote in ("USDT", "USDC") else "",

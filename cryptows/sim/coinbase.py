@@ -124,7 +124,7 @@ class CoinbaseSession(Session):
         if channel != "ticker" or pid not in self.channels.get("ticker", []):
             return []
         places = decimals(book.tick)
-        open_price = book.last * 0.99
+        open_price = book.open_24h
         mid = (book.bid + book.ask) / 2
         body = {
             "type": "ticker",

@@ -30,6 +30,10 @@ _LISTINGS: dict[str, tuple[float, float]] = {
     "XRPUSDT": (2.2, 0.0001),
     "DOGEUSDT": (0.32, 0.00001),
     "BNBUSDT": (650.0, 0.01),
+    "ADAUSDT": (0.98, 0.0001),
+    "LINKUSDT": (23.5, 0.001),
+    "LTCUSDT": (118.0, 0.01),
+    "AVAXUSDT": (41.0, 0.001),
     "BTCUSDC": (97_000.0, 0.01),
     "ETHUSDC": (3_400.0, 0.01),
     "BTCUSD": (97_000.0, 0.01),
@@ -38,20 +42,25 @@ _LISTINGS: dict[str, tuple[float, float]] = {
     "ETHBTC": (0.035, 0.00001),
 }
 
+_EVERYWHERE = ("ADAUSDT", "LINKUSDT", "LTCUSDT", "AVAXUSDT")
+"""Listed on every simulated venue, so 10 symbols can be watched on all four at once."""
+
 VENUE_LISTINGS: dict[str, frozenset[str]] = {
     "binance": frozenset(
         {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "BTCUSDC", "ETHUSDC",
-         "ETHBTC"}
+         "ETHBTC", *_EVERYWHERE}
     ),
     "bybit": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC"}
+        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC",
+         *_EVERYWHERE}
     ),
     "okx": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC"}
+        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC",
+         *_EVERYWHERE}
     ),
     "coinbase": frozenset(
         {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSD", "ETHUSD", "SOLUSD",
-         "ETHBTC"}
+         "ETHBTC", *_EVERYWHERE}
     ),
 }  # fmt: skip
 """What each simulated venue lists (Coinbase has USD books beside its USDT ones, like the real
@@ -66,6 +75,7 @@ _OFFSET_REVERT = 0.05
 _DISLOCATION_PER_STEP = 1 / 120  # about one every 6 s across the whole market
 _DISLOCATION_MS = (2_000, 5_000)
 _DISLOCATION_SIZE = (0.005, 0.012)
+_CHANGE_24H = 0.04  # each symbol starts up to ±4 % away from its price 24 h ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +89,8 @@ class TopOfBook:
     ask_size: float
     last: float
     volume_24h: float
+    open_24h: float
+    """The price 24 h ago (the rolling window's open), for the venues' 24 h change fields."""
     ts_ms: int
     seq: int
     """Increases every time this venue's view of this symbol changes."""
@@ -100,6 +112,7 @@ class _State:
     offsets: dict[str, float] = field(default_factory=dict)
     last: dict[str, float] = field(default_factory=dict)
     volume: dict[str, float] = field(default_factory=dict)
+    open_24h: dict[str, float] = field(default_factory=dict)
     seq: dict[str, int] = field(default_factory=dict)
     sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
     shown: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
@@ -114,12 +127,17 @@ class MarketEngine:
         self._dislocations_on = dislocations
         self._active: list[_Dislocation] = []
         self._states: dict[str, _State] = {}
-        for canonical, (price, _tick) in _LISTINGS.items():
+        # A separate stream, so the 24 h opens leave the seeded walk exactly as it was.
+        history = random.Random(f"{seed}/open_24h")
+        for canonical, (price, tick) in _LISTINGS.items():
             state = _State(mid=price)
+            opened = price / (1 + history.uniform(-_CHANGE_24H, _CHANGE_24H))
             for venue, listed in VENUE_LISTINGS.items():
                 if canonical in listed:
                     state.offsets[venue] = self._rng.gauss(0, 0.0001)
                     state.last[venue] = price
+                    venue_open = opened * (1 + history.gauss(0, 0.0003))
+                    state.open_24h[venue] = _round_down(venue_open, tick)
                     notional = _BASE_VOLUME_USD[venue] * self._rng.uniform(0.5, 1.5)
                     state.volume[venue] = notional / price
                     state.seq[venue] = 1
@@ -160,6 +178,7 @@ class MarketEngine:
             ask_size=ask_size,
             last=min(max(state.last[venue], bid), ask),
             volume_24h=state.volume[venue],
+            open_24h=state.open_24h[venue],
             ts_ms=self._now_ms,
             seq=state.seq[venue],
             tick=tick,

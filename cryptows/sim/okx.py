@@ -111,7 +111,7 @@ class OkxSession(Session):
     @staticmethod
     def _ticker(book: TopOfBook, instrument: str) -> dict[str, str]:
         tick = book.tick
-        open_price = book.last * 0.99
+        open_price = book.open_24h
         return {
             "instType": "SPOT",
             "instId": instrument,

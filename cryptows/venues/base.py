@@ -198,13 +198,24 @@ class VenueAdapter(ABC):
         ask_size: Number = None,
         last: Number = None,
         volume_24h: Number = None,
+        change_24h_pct: Number = None,
+        open_24h: Number = None,
         exchange_ts_ms: Number = None,
         recv_mono_ns: int = 0,
         recv_wall_ms: int = 0,
     ) -> Quote:
-        """Build a validated quote from wire values; raises ``FrameError`` if any is invalid."""
+        """Build a validated quote from wire values; raises ``FrameError`` if any is invalid.
+
+        The 24 h change is ``change_24h_pct`` (percent, any sign) when the venue sends it; a venue
+        that sends only the price 24 h ago passes it as ``open_24h``, and the change is computed
+        from it and ``last``.
+        """
         if not symbol:
             raise FrameError("missing symbol")
+        last_price = price(last, "last")
+        change = signed(change_24h_pct, "24h change")
+        if change is None and open_24h is not None:
+            change = change_pct(last_price, open_24h)
         q = Quote(
             venue=self.name,
             symbol=symbol,
@@ -213,8 +224,9 @@ class VenueAdapter(ABC):
             bid_size=amount(bid_size, "bid size"),
             ask=price(ask, "ask"),
             ask_size=amount(ask_size, "ask size"),
-            last=price(last, "last"),
+            last=last_price,
             volume_24h=amount(volume_24h, "volume"),
+            change_24h_pct=change,
             exchange_ts_ms=timestamp_ms(exchange_ts_ms),
             recv_mono_ns=recv_mono_ns,
             recv_wall_ms=recv_wall_ms,
@@ -254,6 +266,21 @@ def amount(value: Number, what: str = "size") -> float | None:
     if number is not None and number < 0:
         raise FrameError(f"{what} is negative: {value!r:.40}")
     return number
+
+
+def signed(value: Number, what: str = "change") -> float | None:
+    """A change (negative, zero or positive): ``None`` if absent or ``""``; finite otherwise."""
+    return _number(value, what)
+
+
+def change_pct(last: float | None, open_24h: Number) -> float | None:
+    """Percent change from ``open_24h`` to ``last``: ``None`` if either is absent or the open is
+    zero (nothing to compare with); a malformed or negative open raises ``FrameError``."""
+    opened = amount(open_24h, "24h open")
+    if last is None or not opened:
+        return None
+    change = (last - opened) / opened * 100
+    return change if math.isfinite(change) else None
 
 
 def timestamp_ms(value: Number) -> int | None:

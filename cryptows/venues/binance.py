@@ -10,6 +10,8 @@ Protocol (developers.binance.com/docs/binance-spot-api-docs/web-socket-streams):
 - An unknown but well-formed symbol is acked and then silent: symbols must be checked against
   ``/api/v3/exchangeInfo`` before subscribing (the feed does that).
 - Spot ``bookTicker`` has no event type or time (keys ``u s b B a A``); it is routed by key set.
+- The 24 h change: ``24hrTicker`` sends it in percent (``P``); ``24hrMiniTicker`` has none, so
+  it is computed from ``c`` (last) and ``o`` (open of the rolling window).
 - Heartbeat: the server sends a protocol ping every 20 s and the websockets library answers it.
   Client messages (pongs and pings included) are limited to 5 per second per connection.
 - ``serverShutdown`` announces a disconnect: reconnect at once.
@@ -56,6 +58,8 @@ class _Payload(msgspec.Struct):
     a: Number = None
     A: Number = None
     c: Number = None
+    o: Number = None
+    P: Number = None
     v: Number = None
 
 
@@ -208,6 +212,7 @@ class BinanceAdapter(VenueAdapter):
                     ask_size=p.A,
                     last=p.c,
                     volume_24h=p.v,
+                    change_24h_pct=p.P,  # already in percent ("-0.372" is -0.372 %)
                     exchange_ts_ms=p.E,
                     **stamp,
                 )
@@ -216,8 +221,8 @@ class BinanceAdapter(VenueAdapter):
             _require(p, "24hrMiniTicker", "s", "c", "v")
             return [
                 self.quote(
-                    _symbol(p.s), Channel.TICKER, last=p.c, volume_24h=p.v, exchange_ts_ms=p.E,
-                    **stamp,
+                    _symbol(p.s), Channel.TICKER, last=p.c, volume_24h=p.v, open_24h=p.o,
+                    exchange_ts_ms=p.E, **stamp,
                 )
             ]  # fmt: skip
         if p.e is None and (kind == _BOOK or p.u is not None):

@@ -23,6 +23,8 @@ Protocol (bybit-exchange.github.io/docs/v5/ws/connect, .../v5/websocket/public/o
 - Spot ``tickers`` (snapshot-only, every 50 ms) carry last price and 24 h volume but **no**
   bid/ask; ``bid1Price``/``ask1Price`` (linear/inverse shape) are read when present. ``""``
   means missing, never zero. ``ts`` (event time, ms) is top-level, outside ``data``.
+  ``price24hPcnt`` is a fraction despite its name (``"0.0196"`` is +1.96 %: it equals
+  ``lastPrice / prevPrice24h - 1`` in the docs' examples and in live captures).
 - Numbers are strings (prices, sizes, volumes) or JSON integers (``ts``, ``u``, ``seq``).
 - REST answers are ``{"retCode": 0, "retMsg": "OK", "result": ..., "time": <ms>}``; a non-zero
   ``retCode`` is an error. Spot instruments-info returns only ``Trading`` symbols, unpaginated.
@@ -47,6 +49,7 @@ from cryptows.venues.base import (
     VenueLimits,
     amount,
     decode_rest,
+    signed,
 )
 
 _BOOK_PREFIX = "orderbook."
@@ -70,6 +73,7 @@ class _Data(msgspec.Struct):
     symbol: str | None = None
     lastPrice: Number = None
     volume24h: Number = None
+    price24hPcnt: Number = None
     bid1Price: Number = None
     bid1Size: Number = None
     ask1Price: Number = None
@@ -281,6 +285,7 @@ class BybitAdapter(VenueAdapter):
             missing = [k for k in ("lastPrice", "volume24h") if getattr(d, k) in (None, "")]
             if missing:
                 raise FrameError(f"tickers frame missing {', '.join(missing)}")
+        fraction = signed(d.price24hPcnt, "price24hPcnt")  # a fraction: "0.0123" is +1.23 %
         return [
             self.quote(
                 _symbol(d.symbol or fallback),
@@ -291,6 +296,7 @@ class BybitAdapter(VenueAdapter):
                 ask_size=d.ask1Size,
                 last=d.lastPrice,
                 volume_24h=d.volume24h,
+                change_24h_pct=None if fraction is None else fraction * 100,
                 exchange_ts_ms=ts,
                 **stamp,
             )

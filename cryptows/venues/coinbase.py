@@ -21,7 +21,8 @@ Protocol (docs.cdp.coinbase.com/exchange/websocket-feed/{overview,channels,rate-
   subscribe message**, valid ids included: the feed checks ids against REST ``/products`` first.
 - ``ticker`` is sent on every match (batched during cascades) and, with no authentication, is
   the venue's only real-time best bid/ask: one frame carries book and ticker fields, so it gives
-  one quote on ``Channel.TICKER`` with bid/ask (+ sizes), last, 24 h volume and ``time``. Older
+  one quote on ``Channel.TICKER`` with bid/ask (+ sizes), last, 24 h volume, the 24 h change
+  (computed from ``price`` and ``open_24h``; the frame has no percent) and ``time``. Older
   frames (2020) lack ``best_bid_size``/``best_ask_size``; the first ticker after subscribing
   has historically lacked ``time`` (both become ``None``). Decimals are JSON strings; ``time`` is
   RFC 3339 with a ``Z`` and a fraction of varying precision (or none).
@@ -79,6 +80,7 @@ rejects anything else, which makes the frame a ``BadFrame``."""
 class _Ticker(msgspec.Struct, tag_field="type", tag="ticker"):
     product_id: str | None = None
     price: Number = None
+    open_24h: Number = None
     best_bid: Number = None
     best_bid_size: Number = None
     best_ask: Number = None
@@ -239,6 +241,7 @@ class CoinbaseAdapter(VenueAdapter):
             ask_size=t.best_ask_size,
             last=t.price,
             volume_24h=t.volume_24h,
+            open_24h=t.open_24h,  # no percent on the wire: the change is computed against it
             exchange_ts_ms=_epoch_ms(t.time),
             recv_mono_ns=recv_mono_ns,
             recv_wall_ms=recv_wall_ms,

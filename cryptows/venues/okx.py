@@ -19,6 +19,7 @@ Protocol (okx.com/docs-v5/en, "WebSocket" overview and "Order book trading > Mar
 - Pushes are ``{"arg": {"channel", "instId"}, "data": [{...}, ...]}``; every ticker value is a
   string, ``ts`` (epoch ms) included. Ticker bid/ask/last are ``bidPx/bidSz``, ``askPx/askSz``
   and ``last``; ``vol24h`` is base-currency volume on SPOT (``volCcy24h`` is quote currency).
+  There is no change field: the 24 h change is computed from ``last`` and ``open24h``.
   ``bbo-tbt`` and ``books5`` (order-book snapshots, levels ``[px, sz, "0", orderCount]``) are
   read as book quotes from their first level when a recording carries them; we do not subscribe
   to them. Only spot ids (``BASE-QUOTE``) become quotes: swaps, futures and options give ``[]``.
@@ -87,6 +88,7 @@ class _Item(msgspec.Struct):
     askPx: Number = None
     askSz: Number = None
     last: Number = None
+    open24h: Number = None
     vol24h: Number = None
     bids: list[list[Number]] | None = None
     asks: list[list[Number]] | None = None
@@ -282,6 +284,9 @@ class OkxAdapter(VenueAdapter):
             ask_size=item.askSz,
             last=item.last,
             volume_24h=item.vol24h,  # base currency on SPOT (volCcy24h is quote currency)
+            # No percent on the wire. open24h is the rolling 24 h open; sodUtc0/sodUtc8 are the
+            # opens of the UTC+0 / UTC+8 day, not a 24 h window.
+            open_24h=item.open24h,
             exchange_ts_ms=item.ts,
             recv_mono_ns=recv_mono_ns,
             recv_wall_ms=recv_wall_ms,

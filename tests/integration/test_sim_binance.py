@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from websockets.asyncio.client import connect
 
-from cryptows.models import BadFrame, Quote, SubscriptionAck, SubscriptionError
+from cryptows.models import BadFrame, Channel, Quote, SubscriptionAck, SubscriptionError
 from cryptows.sim.binance import BinanceSim
 from cryptows.sim.market import MarketEngine
 from cryptows.symbols import parse_symbols
@@ -44,6 +44,15 @@ async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -
     assert isinstance(events[0], SubscriptionAck)
     assert events[0].symbols == ("BTCUSDT", "ETHUSDT")
     assert not [e for e in events if isinstance(e, BadFrame)]
+    tickers = [e for e in events if isinstance(e, Quote) and e.channel is Channel.TICKER]
+    assert tickers
+    for q in tickers:
+        # "P" (percent, 3 decimals) agrees with the last price and the engine's 24 h open.
+        opened = engine.book("binance", q.symbol, 0).open_24h
+        assert q.last is not None
+        assert q.change_24h_pct is not None
+        assert -10 < q.change_24h_pct < 10
+        assert q.change_24h_pct == pytest.approx((q.last - opened) / opened * 100, abs=1e-3)
 
 
 async def test_raw_and_combined_url_forms(engine: MarketEngine) -> None:

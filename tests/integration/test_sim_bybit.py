@@ -137,6 +137,16 @@ async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -
     # Spot tickers carry no bid/ask.
     assert ticker_quote.bid is None
     assert ticker_quote.ask is None
+    # price24hPcnt is a fraction (4 decimals) of the move from prevPrice24h (the engine's 24 h
+    # open) to lastPrice; the client reads it as percent.
+    fraction = float(ticker["data"]["price24hPcnt"])
+    prev, last = float(ticker["data"]["prevPrice24h"]), float(ticker["data"]["lastPrice"])
+    assert prev == engine.book("bybit", "ETHUSDT", 0).open_24h
+    assert fraction == pytest.approx(last / prev - 1, abs=5e-5)
+    [eth] = adapter.parse(json.dumps(ticker))
+    assert isinstance(eth, Quote)
+    assert eth.change_24h_pct == pytest.approx(fraction * 100)
+    assert -10 < eth.change_24h_pct < 10
 
 
 async def test_more_than_ten_args_is_refused(engine: MarketEngine) -> None:

@@ -99,6 +99,12 @@ async def test_subscribe_ack_then_ticker_quotes_and_heartbeats(engine: MarketEng
         assert q.bid_size is not None
         assert q.ask_size is not None
         assert q.exchange_ts_ms is not None
+        # The change comes from price and open_24h, the engine's 24 h open.
+        opened = engine.book("coinbase", q.symbol, 0).open_24h
+        assert q.last is not None
+        assert q.change_24h_pct is not None
+        assert -10 < q.change_24h_pct < 10
+        assert q.change_24h_pct == pytest.approx((q.last - opened) / opened * 100)
 
 
 async def test_frames_copy_the_documented_shapes(engine: MarketEngine) -> None:

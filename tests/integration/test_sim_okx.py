@@ -105,6 +105,13 @@ async def test_subscribe_acks_each_arg_then_ticker_quotes(engine: MarketEngine) 
     assert all(q.bid is not None and q.ask is not None and q.bid < q.ask for q in quotes)
     assert all(q.volume_24h and q.exchange_ts_ms for q in quotes)
     assert not [e for e in events if isinstance(e, BadFrame)]
+    assert float(item["open24h"]) == engine.book("okx", "BTCUSDT", 0).open_24h
+    for q in quotes:
+        opened = engine.book("okx", q.symbol, 0).open_24h
+        assert q.last is not None
+        assert q.change_24h_pct is not None
+        assert -10 < q.change_24h_pct < 10
+        assert q.change_24h_pct == pytest.approx((q.last - opened) / opened * 100)
 
 
 async def test_bbo_tbt_snapshots_parse_as_book_quotes(engine: MarketEngine) -> None:

@@ -62,6 +62,8 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=100.0,
             last=0.0025,
             volume_24h=10000.0,
+            # "P" as sent, although the docs' example values give (c - o) / o = +150 %
+            change_24h_pct=250.0,
             exchange_ts_ms=1672515782136,
         )
     ],
@@ -76,6 +78,7 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=0.140976,
             last=9338.96,
             volume_24h=72229.53692,
+            change_24h_pct=4.72,  # "P": "4.720" (and p / o = 420.97 / 8917.99 = 4.7205 %)
             exchange_ts_ms=1580254809477,
         )
     ],
@@ -86,6 +89,7 @@ EXPECTED: dict[str, list[Event]] = {
             channel=Channel.TICKER,
             last=0.0025,
             volume_24h=10000.0,
+            change_24h_pct=(0.0025 - 0.0010) / 0.0010 * 100,  # no "P": (c - o) / o
             exchange_ts_ms=1672515782136,
         )
     ],
@@ -96,6 +100,7 @@ EXPECTED: dict[str, list[Event]] = {
             channel=Channel.TICKER,
             last=0.5716,
             volume_24h=935293.6,
+            change_24h_pct=(0.5716 - 0.5317) / 0.5317 * 100,  # +7.50 %
             exchange_ts_ms=1614619259130,
         )
     ],
@@ -232,6 +237,38 @@ def test_unknown_stream_types_are_ignored() -> None:
 
 
 BOOK = {"u": 1, "s": "BTCUSDT", "b": "100.0", "B": "1", "a": "101.0", "A": "2"}
+TICKER = {"e": "24hrTicker", "E": 1, "s": "BTCUSDT", "c": "100.0", "v": "5", "P": "-0.372"}
+MINI = {"e": "24hrMiniTicker", "E": 1, "s": "BTCUSDT", "c": "99.0", "o": "100.0", "v": "5"}
+
+
+def _change(frame: dict[str, object]) -> float | None:
+    [q] = BinanceAdapter().parse(json.dumps(frame))
+    assert isinstance(q, Quote)
+    return q.change_24h_pct
+
+
+def test_ticker_change_is_the_percent_as_sent() -> None:
+    assert _change(TICKER) == -0.372
+    assert _change(TICKER | {"P": "0.000"}) == 0.0
+    assert _change(TICKER | {"P": 1.5}) == 1.5
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_ticker_without_change_percent_has_none(value: str | None) -> None:
+    frame = {k: v for k, v in TICKER.items() if k != "P"}
+    assert _change(frame if value is None else frame | {"P": value}) is None
+
+
+def test_mini_ticker_change_is_computed_from_open_and_close() -> None:
+    assert _change(MINI) == pytest.approx(-1.0)
+    assert _change(MINI | {"c": "100.0"}) == 0.0
+
+
+@pytest.mark.parametrize("open_price", [None, "", "0", "0.00000000"])
+def test_mini_ticker_without_usable_open_has_no_change(open_price: str | None) -> None:
+    frame = {k: v for k, v in MINI.items() if k != "o"}
+    assert _change(frame if open_price is None else frame | {"o": open_price}) is None
+
 
 BAD_FRAMES: dict[str, str | bytes] = {
     "not json": "hello",
@@ -252,6 +289,10 @@ BAD_FRAMES: dict[str, str | bytes] = {
     "wrong type": json.dumps(BOOK | {"u": "x"}),
     "ticker without last": json.dumps({"e": "24hrTicker", "E": 1, "s": "BTCUSDT", "v": "1"}),
     "bool price": json.dumps(BOOK | {"b": True}),
+    "change not a number": json.dumps(TICKER | {"P": "abc"}),
+    "change not finite": json.dumps(TICKER | {"P": "NaN"}),
+    "mini ticker negative open": json.dumps(MINI | {"o": "-1"}),
+    "mini ticker open not a number": json.dumps(MINI | {"o": "abc"}),
 }
 
 

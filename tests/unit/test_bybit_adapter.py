@@ -45,6 +45,7 @@ EXPECTED: dict[str, list[Event]] = {
             channel=Channel.TICKER,
             last=21109.77,
             volume_24h=6780.866843,
+            change_24h_pct=0.0196 * 100,  # "price24hPcnt": "0.0196" is a fraction: +1.96 %
             exchange_ts_ms=1673853746003,
         )
     ],
@@ -59,6 +60,7 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=23775.469,
             last=66666.60,
             volume_24h=73191.3870,
+            change_24h_pct=-0.158315 * 100,  # "-0.158315": 66666.6 / 79206.2 - 1
             exchange_ts_ms=1760325052630,
         )
     ],
@@ -360,6 +362,24 @@ def test_empty_ticker_fields_mean_missing_not_zero() -> None:
     ]
 
 
+def _change(frame: str) -> float | None:
+    [q] = BybitAdapter().parse(frame)
+    assert isinstance(q, Quote)
+    return q.change_24h_pct
+
+
+@pytest.mark.parametrize(
+    ("fraction", "pct"), [("0.0123", 1.23), ("-0.0049", -0.49), ("0", 0.0), (0.5, 50.0)]
+)
+def test_ticker_change_fraction_becomes_percent(fraction: object, pct: float) -> None:
+    assert _change(_ticker(price24hPcnt=fraction)) == pytest.approx(pct)
+
+
+def test_ticker_without_change_has_none() -> None:
+    assert _change(_ticker()) is None
+    assert _change(_ticker(price24hPcnt="")) is None
+
+
 def test_linear_ticker_delta_without_prices_says_nothing() -> None:
     delta = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 1, "data": {"fundingRate": "1"}}
     assert BybitAdapter().parse(json.dumps(delta)) == []
@@ -399,6 +419,8 @@ BAD_FRAMES: dict[str, str | bytes] = {
     "ticker without last": json.dumps(TICKER | {"data": _without(TICKER_DATA, "lastPrice")}),
     "ticker zero last": _ticker(lastPrice="0"),
     "ticker nan volume": _ticker(volume24h="NaN"),
+    "ticker change not a number": _ticker(price24hPcnt="abc"),
+    "ticker change not finite": _ticker(price24hPcnt="Infinity"),
     "wrong type": json.dumps({"success": "yes", "op": "subscribe"}),
 }
 

@@ -62,6 +62,7 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=1.56637040,
             last=1285.22,
             volume_24h=245532.79269678,
+            change_24h_pct=(1285.22 - 1310.79) / 1310.79 * 100,  # (price - open_24h): -1.95 %
             exchange_ts_ms=1666222102061,  # 2022-10-19T23:28:22.061769Z, truncated to ms
         )
     ],
@@ -76,6 +77,7 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=0.03131702,
             last=22345.67,
             volume_24h=470.21123644,
+            change_24h_pct=(22345.67 - 22308.13) / 22308.13 * 100,  # +0.17 %
             exchange_ts_ms=1677901040799,  # 2023-03-04T03:37:20.799258Z
         )
     ],
@@ -90,6 +92,7 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=None,
             last=9380.55,
             volume_24h=9611.79166047,
+            change_24h_pct=(9380.55 - 9450.81) / 9450.81 * 100,  # -0.74 %
             exchange_ts_ms=1580521216253,  # 2020-02-01T01:40:16.253563Z
         )
     ],
@@ -215,6 +218,25 @@ def test_ticker_without_time_has_no_exchange_timestamp() -> None:
     assert isinstance(quote, Quote)
     assert quote.exchange_ts_ms is None
     assert (quote.bid, quote.ask, quote.last) == (1285.04, 1285.27, 1285.22)
+
+
+@pytest.mark.parametrize(
+    ("price", "open_24h", "pct"),
+    [("101", "100", 1.0), ("99", "100", -1.0), ("100", "100.00000000", 0.0)],
+)
+def test_ticker_change_is_computed_from_open_24h(price: str, open_24h: str, pct: float) -> None:
+    frame = _ticker_frame(price=price, open_24h=open_24h, best_bid="98", best_ask="102")
+    [quote] = CoinbaseAdapter().parse(frame)
+    assert isinstance(quote, Quote)
+    assert quote.change_24h_pct == pytest.approx(pct)
+
+
+@pytest.mark.parametrize("open_24h", [None, "", "0"])
+def test_ticker_without_usable_open_24h_has_no_change(open_24h: str | None) -> None:
+    [quote] = CoinbaseAdapter().parse(_ticker_frame(open_24h=open_24h))
+    assert isinstance(quote, Quote)
+    assert quote.change_24h_pct is None
+    assert quote.last == 1285.22
 
 
 def test_heartbeat_time_with_millisecond_fraction() -> None:
@@ -448,6 +470,12 @@ def test_bad_zero_price() -> None:
 
 def test_bad_negative_size() -> None:
     _assert_one_bad_frame(_ticker_frame(best_bid_size="-1"))
+
+
+@pytest.mark.parametrize("open_24h", ["abc", "-1310.79", "NaN"])
+def test_bad_open_24h(open_24h: str) -> None:
+    bad = _assert_one_bad_frame(_ticker_frame(open_24h=open_24h))
+    assert "24h open" in bad.reason
 
 
 def test_bad_crossed_book() -> None:

@@ -40,6 +40,8 @@ EXPECTED: dict[str, list[Event]] = {
             ask_size=11.0,
             last=9999.99,
             volume_24h=2222.0,
+            # No percent field: (last - open24h) / open24h; sodUtc0/sodUtc8 ("2222") are unused.
+            change_24h_pct=(9999.99 - 9000) / 9000 * 100,  # +11.11 %
             exchange_ts_ms=1597026383085,
         )
     ],
@@ -398,6 +400,31 @@ def test_ticker_push_with_several_items_skips_non_spot() -> None:
     ]
 
 
+def _change(item: dict[str, Any]) -> float | None:
+    [q] = OkxAdapter().parse(json.dumps(_push(item)))
+    assert isinstance(q, Quote)
+    return q.change_24h_pct
+
+
+def test_ticker_change_is_computed_from_open24h_not_the_day_opens() -> None:
+    item = _ticker(last="99", open24h="100", sodUtc0="50", sodUtc8="200")
+    assert _change(item) == pytest.approx(-1.0)
+    assert _change(_ticker(last="100", open24h="100")) == 0.0
+
+
+@pytest.mark.parametrize("open24h", [None, "", "0"])
+def test_ticker_without_usable_open24h_has_no_change(open24h: str | None) -> None:
+    assert _change(_ticker(open24h=open24h)) is None
+
+
+def test_ticker_without_last_has_no_change() -> None:
+    assert _change(_ticker(last="", open24h="100")) is None
+
+
+def test_ticker_change_too_large_for_a_float_is_none() -> None:
+    assert _change(_ticker(last="1e308", open24h="1e-300")) is None
+
+
 def test_futures_ticker_is_ignored() -> None:
     item = _ticker(instType="FUTURES", instId="BTC-USD-200327")
     assert OkxAdapter().parse(json.dumps(_push(item, inst_id="BTC-USD-200327"))) == []
@@ -456,6 +483,8 @@ BAD_FRAMES: dict[str, bytes | str] = {
     "negative-size": json.dumps(_push(_ticker(bidSz="-1"))),
     "price-not-a-number": json.dumps(_push(_ticker(last="abc"))),
     "price-wrong-type": json.dumps(_push(_ticker(last=[1]))),
+    "open24h-not-a-number": json.dumps(_push(_ticker(open24h="abc"))),
+    "open24h-negative": json.dumps(_push(_ticker(open24h="-100"))),
     "book-missing-asks": json.dumps(
         {"arg": {"channel": "bbo-tbt", "instId": "BTC-USDT"}, "data": [{"bids": [], "ts": "1"}]}
     ),
