@@ -1,4 +1,7 @@
-"""Shipped benchmarks: ``python -m cryptows.bench decode``, ``connect`` and ``aggregate``.
+"""Shipped benchmarks: ``python -m cryptows.bench decode``, ``connect``, ``aggregate``, ``watch``.
+
+``watch`` (in :mod:`cryptows.tui.bench`) measures the dashboard process' CPU share and the time
+from a quote's receipt to the paint that shows it, with the simulator in its own process.
 
 ``decode`` measures, in microseconds per frame, how fast a Binance bookTicker frame becomes typed
 values with msgspec (typed ``Struct`` decoding, what the adapters use) against orjson and the
@@ -21,6 +24,7 @@ import asyncio
 import json
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -243,8 +247,17 @@ def bench_aggregate(updates: int, repeat: int) -> list[tuple[int, float, int, fl
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m cryptows.bench``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:
+        from cryptows.tui.bench import main as bench_watch
+
+        bench_watch(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m cryptows.bench", description=__doc__)
     sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser(
+        "watch", help="the dashboard's CPU share and quote-to-paint latency", add_help=False
+    )
     dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
     dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
     dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")

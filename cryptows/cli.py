@@ -209,6 +209,45 @@ DurationOption = Annotated[
 ]
 
 
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        metavar="PCT",
+        help="Report when the spread net of both taker fees reaches PCT percent (0.1 = "
+        "0.1 %). Default: [bold]arb.threshold_pct[/] from the config (0.1).",
+        show_default=False,
+        rich_help_panel="Arbitrage",
+    ),
+]
+
+
+@app.command("watch")
+def watch(
+    symbols: SymbolsArgument = None,
+    threshold: ThresholdOption = None,
+    venues: VenuesOption = None,
+    demo: DemoOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Open the live dashboard: every venue at once, best prices, arbitrage, venue health.
+
+    One row per symbol (best bid and ask across venues, mid, dispersion, last, 24 h change,
+    sparkline); Enter shows each venue's quote; the arbitrage panel lists open and recent
+    opportunities net of fees; the health panel shows each venue's state. Keys: [bold]?[/]
+    help, [bold]q[/] quit, [bold]/[/] add a symbol, [bold]Delete[/] remove it, [bold]s[/]
+    sort, [bold]t[/] threshold, [bold]p[/] pause. The watchlist, sort, theme and threshold
+    are remembered between runs; symbols given here replace the saved watchlist.
+
+    Example: [bold]cryptows watch --demo BTCUSDT ETHUSDT SOLUSDT[/]
+    """
+    from cryptows.commands.watch import run_watch
+
+    code = asyncio.run(run_watch(symbols, venues, config, threshold=threshold, demo=demo))
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("quotes")
 def quotes(
     symbols: SymbolsArgument = None,
@@ -240,17 +279,7 @@ def quotes(
 @app.command("arb")
 def arb(
     symbols: SymbolsArgument = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            metavar="PCT",
-            help="Report when the spread net of both taker fees reaches PCT percent (0.1 = "
-            "0.1 %). Default: [bold]arb.threshold_pct[/] from the config (0.1).",
-            show_default=False,
-            rich_help_panel="Arbitrage",
-        ),
-    ] = None,
+    threshold: ThresholdOption = None,
     gross: Annotated[
         bool,
         typer.Option(

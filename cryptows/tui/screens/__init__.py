@@ -1,0 +1,1 @@
+"""The dashboard's modal screens: help, threshold and add-symbol prompts, symbol detail."""

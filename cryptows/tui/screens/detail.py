@@ -1,0 +1,55 @@
+"""The per-venue detail of one symbol, as a modal screen (kept current by the app's refresh)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+
+from cryptows.market.types import Snapshot
+from cryptows.tui.widgets.detail_pane import detail_title, show_detail
+from cryptows.tui.widgets.lines import Lines
+from cryptows.tui.widgets.venue_table import VenueTable
+
+
+class DetailScreen(ModalScreen[None]):
+    """Every venue's view of ``symbol``: prices, spread, sizes, age, state, and why not usable."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "close", show=False),
+        Binding("enter", "dismiss", "close", show=False),
+    ]
+
+    def __init__(self, symbol: str, venues: Sequence[str]) -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.venues = tuple(venues)
+        self._last: Snapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail-box") as box:
+            box.border_title = f"{self.symbol} by venue"
+            box.border_subtitle = "esc to close"
+            yield Lines(id="detail-summary")
+            yield VenueTable(id="detail-table")
+            yield Lines(id="detail-notes")
+
+    def on_resize(self) -> None:
+        self.query_one(VenueTable).set_width(self.size.width - 4)  # border and padding
+        if self._last is not None:
+            self.show(self._last)
+
+    def show(self, snapshot: Snapshot) -> bool:
+        """Show ``snapshot``'s view of the symbol; returns whether anything changed."""
+        self._last = snapshot
+        table = self.query_one(VenueTable)
+        changed = self.query_one("#detail-summary", Lines).show(
+            [detail_title(self.symbol, snapshot)]
+        )
+        notes = self.query_one("#detail-notes", Lines)
+        changed |= show_detail(table, notes, self.symbol, self.venues, snapshot)
+        return changed
