@@ -232,12 +232,14 @@ def watch(
 ) -> None:
     """Open the live dashboard: every venue at once, best prices, arbitrage, venue health.
 
-    One row per symbol (best bid and ask across venues, mid, dispersion, last, 24 h change,
-    sparkline); Enter shows each venue's quote; the arbitrage panel lists open and recent
-    opportunities net of fees; the health panel shows each venue's state. Keys: [bold]?[/]
-    help, [bold]q[/] quit, [bold]/[/] add a symbol, [bold]Delete[/] remove it, [bold]s[/]
-    sort, [bold]t[/] threshold, [bold]p[/] pause. The watchlist, sort, theme and threshold
-    are remembered between runs; symbols given here replace the saved watchlist.
+    One row per symbol: best bid and ask across venues (and where), mid, last, 24 h change,
+    cross-venue dispersion and a sparkline. Enter shows each venue's quote; the arbitrage
+    panel lists open and recent opportunities net of fees; the health panel shows each
+    venue's state. A venue that is down, or a stale quote, is greyed with its reason.
+
+    Keys: ? help, q quit, / add a symbol, Delete remove it, s sort, t threshold, p pause,
+    Ctrl-P command palette (themes). The watchlist, sort, theme and threshold are remembered
+    between runs; symbols given here replace the saved watchlist.
 
     Example: [bold]cryptows watch --demo BTCUSDT ETHUSDT SOLUSDT[/]
     """

@@ -1,10 +1,13 @@
 """The ``cryptows watch`` dashboard: one timer pulls a market snapshot and shows what changed.
 
 Rendering rules: one ``set_interval`` timer at ``refresh_hz`` calls :meth:`CryptowsApp.refresh_now`,
-which takes ``market.snapshot()``, formats every cell, and inside one ``batch_update`` touches only
-the cells whose text changed (``update_cell(..., update_width=False)``). Rows are added or removed
-only when the symbols or their sorted order change, and sorts on live values re-order at most once
-a second. Nothing is posted per market frame: the market absorbs the frames, the app samples it.
+which takes ``market.snapshot()``, formats every cell and line as text, and inside one
+``batch_update`` hands them to the widgets, which rebuild and repaint only the table rows and the
+lines whose text changed (:class:`~cryptows.tui.widgets.table.RowTable`,
+:class:`~cryptows.tui.widgets.lines.Lines`); the screen is laid out again only when a widget's
+number of lines changes. Tables are rebuilt only when the symbols or their sorted order change,
+and sorts on live values re-order at most once a second. Nothing is posted per market frame: the
+market absorbs the frames, the app samples it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from cryptows.crash import internal_error
 from cryptows.errors import CryptowsError
@@ -37,7 +40,7 @@ from cryptows.tui.widgets.header import HeaderBar
 from cryptows.tui.widgets.health_panel import HealthPanel, venue_health
 from cryptows.tui.widgets.lines import Lines
 from cryptows.tui.widgets.notes import problem_line, status_line
-from cryptows.tui.widgets.table import DiffTable
+from cryptows.tui.widgets.table import RowTable
 from cryptows.tui.widgets.watchlist import Watchlist
 
 RESORT_MS = 1000
@@ -253,11 +256,7 @@ class CryptowsApp(App[None]):
         self._saved = state
 
     def _theme_changed(self, _theme: object) -> None:
-        for screen in self.screen_stack:
-            for table in screen.query(DiffTable):
-                table.restyle()
-        self._save()
-        self._repaint()
+        self._save()  # the widgets restyle themselves (their notify_style_update)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -323,11 +322,11 @@ class CryptowsApp(App[None]):
     def action_analyze(self) -> None:
         self.notify("analysis arrives with `cryptows analyze`", title="analysis", markup=False)
 
-    @on(DataTable.RowSelected, "#watchlist")
+    @on(RowTable.Selected, "#watchlist")
     def _row_selected(self) -> None:
         self.action_details()
 
-    @on(DataTable.RowHighlighted, "#watchlist")
+    @on(RowTable.Highlighted, "#watchlist")
     def _row_highlighted(self) -> None:
         pane = self._pane
         if not pane.is_attached or not pane.display or self.last_snapshot is None:

@@ -68,6 +68,10 @@ async def test_wide_terminal_uses_the_room(build) -> None:
         text = screen_text(app)
         assert "backoff  backing off: closed by venue with code 1006" in text
         assert "bybit→okx" in text
+        await pilot.press("down")  # the pane follows the cursor at once, not at the next refresh
+        await pilot.pause()
+        assert pane.symbol == "ETHUSDT"
+        assert "ETHUSDT  best ask 3,415.04 okx" in screen_text(app)
 
 
 async def test_narrow_terminal_drops_columns_rather_than_cutting(build) -> None:
@@ -131,30 +135,28 @@ async def test_tick_colours_follow_the_last_move(build, market: FrozenMarket) ->
         assert watchlist._shown["BTCUSDT"]["last"] == ("97,100.10", "cells--down")
 
 
-async def test_refresh_touches_only_changed_cells(build, market: FrozenMarket, monkeypatch) -> None:
+async def test_refresh_touches_only_changed_rows(build, market: FrozenMarket, monkeypatch) -> None:
     seen = []
     app = build(on_refreshed=seen.append)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         watchlist = app.query_one(Watchlist)
-        updates: list[tuple[str, str]] = []
-        original = watchlist.update_cell
+        repainted: list[str] = []
+        original = watchlist._refresh_rows
 
-        def spy(row, column, value, *, update_width=False):
-            updates.append((str(row), str(column)))
-            assert not update_width
-            return original(row, column, value, update_width=update_width)
+        def spy(indexes: list[int]) -> None:
+            repainted.extend(watchlist.row_order[i] for i in indexes)
+            original(indexes)
 
-        monkeypatch.setattr(watchlist, "update_cell", spy)
-        monkeypatch.setattr(watchlist, "add_row", lambda *a, **k: pytest.fail("row rebuilt"))
+        monkeypatch.setattr(watchlist, "_refresh_rows", spy)
+        monkeypatch.setattr(watchlist, "_rebuild", lambda rows: pytest.fail("table rebuilt"))
         seen.clear()
         app.refresh_now()
-        assert updates == []
+        assert repainted == []
         assert seen == []
         market.feed([btc_quote("binance", 96_990.0, 96_990.2)])
         app.refresh_now()
-        assert updates
-        assert all(row == "BTCUSDT" for row, _ in updates)
+        assert repainted == ["BTCUSDT"]
         assert len(seen) == 1
         assert app.last_paint_snapshot_ts_ms == FIXED_NOW
 

@@ -38,8 +38,13 @@ class DetailScreen(ModalScreen[None]):
             yield VenueTable(id="detail-table")
             yield Lines(id="detail-notes")
 
+    @property
+    def inner_width(self) -> int:
+        """Cells inside the box (its border and padding take 4)."""
+        return self.size.width - 4
+
     def on_resize(self) -> None:
-        self.query_one(VenueTable).set_width(self.size.width - 4)  # border and padding
+        self.query_one(VenueTable).set_width(self.inner_width)
         if self._last is not None:
             self.show(self._last)
 
@@ -48,7 +53,7 @@ class DetailScreen(ModalScreen[None]):
         self._last = snapshot
         table = self.query_one(VenueTable)
         changed = self.query_one("#detail-summary", Lines).show(
-            [detail_title(self.symbol, snapshot)]
+            [detail_title(self.symbol, snapshot, self.inner_width)]
         )
         notes = self.query_one("#detail-notes", Lines)
         changed |= show_detail(table, notes, self.symbol, self.venues, snapshot)

@@ -39,10 +39,8 @@ def arb_lines(snapshot: Snapshot, *, short: bool, room: int) -> list[Line]:
     sw = max([8, *(len(n) for n in names)])
     rw = 7 if short else max([8, *(len(fmt.route(o.buy_venue, o.sell_venue, short=False))
                                     for o in (*ops, *closed))])  # fmt: skip
-    lines: list[Line] = [
-        [(f"{'arb open':<{sw + 2}} {'buy→sell':<{rw}} {'gross':>8} {'net':>8} {'size':>7} "
-          f"{'leg ages':>11} {'for':>6}", HEAD)]  # fmt: skip
-    ]
+    head = f"{'arb open':<{sw + 2}} {'buy→sell':<{rw}} {'gross':>8} {'net':>8} {'size':>7}"
+    lines: list[Line] = [[(f"{head} {'leg ages':>11} {'for':>6}", HEAD)]]
     if not ops:
         threshold = fmt.threshold(snapshot.threshold_pct, gross=snapshot.gross)
         lines.append([(f"  none ({threshold})", "$text-muted")])

@@ -14,20 +14,34 @@ from cryptows.tui.widgets.lines import Line, Lines
 from cryptows.tui.widgets.venue_table import VenueTable, venue_rows
 
 
-def detail_title(symbol: str, snapshot: Snapshot | None) -> Line:
-    """``BTCUSDT  best ask 96,850.00 bybit · best bid 97,150.00 okx · disp 12.3 bps``."""
+def detail_title(symbol: str, snapshot: Snapshot | None, width: int = 0) -> Line:
+    """``BTCUSDT  best ask 96,850.00 bybit · best bid 97,150.00 okx · disp 12.3 bps``.
+
+    In ``width`` cells (``0``: no limit) the labels, then the venue names, get shorter
+    (``ask 96,850.00 byb · bid …``) so the numbers and their units are never cut.
+    """
     view = next((v for v in snapshot.symbols if v.symbol == symbol), None) if snapshot else None
-    line: list[tuple[str, str]] = [(symbol, "bold")]
+    head = (symbol, "bold")
     if view is None:
-        return [*line, ("  no quotes yet", "$text-muted")]
-    if view.best_buy is not None:
-        line.append((f"  best ask {fmt.price(view.best_buy.price)} {view.best_buy.venue}", ""))
-    if view.best_sell is not None:
-        line.append((f" · best bid {fmt.price(view.best_sell.price)} {view.best_sell.venue}", ""))
-    if view.summary.dispersion_bps is not None:
-        line.append((f" · disp {fmt.bps(view.summary.dispersion_bps)} bps", "$text-muted"))
-    if view.best_buy is None and view.best_sell is None:
-        line.append(("  no usable quote", "$warning"))
+        return [head, ("  no quotes yet", "$text-muted")]
+    buy, sell, disp = view.best_buy, view.best_sell, view.summary.dispersion_bps
+    if buy is None and sell is None:
+        return [head, ("  no usable quote", "$warning")]
+    line: list[tuple[str, str]] = []
+    for long, short in ((True, False), (False, False), (False, True)):
+        ask, bid = ("best ask", "best bid") if long else ("ask", "bid")
+        parts = []
+        if buy is not None:
+            venue = fmt.venue_short(buy.venue) if short else buy.venue
+            parts.append(f"{ask} {fmt.price(buy.price)} {venue}")
+        if sell is not None:
+            venue = fmt.venue_short(sell.venue) if short else sell.venue
+            parts.append(f"{bid} {fmt.price(sell.price)} {venue}")
+        line = [head, ("  " + " · ".join(parts), "")]
+        if disp is not None:
+            line.append((f" · disp {fmt.bps(disp)} bps", "$text-muted"))
+        if not width or sum(len(text) for text, _ in line) <= width:
+            break
     return line
 
 
@@ -56,6 +70,7 @@ class DetailPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.symbol: str | None = None
+        self._width = 0
 
     def compose(self) -> ComposeResult:
         yield Lines(id="pane-title")
@@ -63,7 +78,8 @@ class DetailPane(Vertical):
         yield Lines(id="pane-notes")
 
     def set_width(self, width: int) -> None:
-        """Cells available to the table."""
+        """Cells available to the title and the table."""
+        self._width = width
         self.query_one(VenueTable).set_width(width)
 
     def show(self, symbol: str | None, venues: Sequence[str], snapshot: Snapshot) -> bool:
@@ -72,7 +88,7 @@ class DetailPane(Vertical):
         title = self.query_one("#pane-title", Lines)
         if symbol is None:
             return title.show([[("no symbol selected", "$text-muted")]])
-        changed = title.show([detail_title(symbol, snapshot)])
+        changed = title.show([detail_title(symbol, snapshot, self._width)])
         table = self.query_one(VenueTable)
         notes = self.query_one("#pane-notes", Lines)
         changed |= show_detail(table, notes, symbol, venues, snapshot)

@@ -88,10 +88,12 @@ class HeaderBar(Horizontal):
         return changed
 
     def _set(self, selector: str, text: str) -> bool:
-        if self._texts.get(selector) == text:
+        old = self._texts.get(selector)
+        if old == text:
             return False
         self._texts[selector] = text
-        self._parts[selector].update(text)
+        # the parts are `width: auto`: only a new length needs a new layout (not the clock)
+        self._parts[selector].update(text, layout=old is None or len(old) != len(text))
         return True
 
     def _flag(self, selector: str, on: bool) -> bool:

@@ -21,14 +21,25 @@ def status_line(snapshot: Snapshot, health: Sequence[VenueHealth]) -> Line:
     return [("offline: no venue is live", "bold $error"), (f"; still retrying ({down})", "$error")]
 
 
-def problem_line(snapshot: Snapshot, symbols: Sequence[str] | None = None) -> Line:
-    """``⚠ DOGEUSDT: not listed on okx · …`` (only ``symbols``' problems when given)."""
-    notes = []
+def problem_line(snapshot: Snapshot) -> Line:
+    """``⚠ DOGEUSDT: not listed on okx, bybit · SOLUSDT: binance: rejected …``: one entry per
+    symbol, its venues that do not list it in one list, other problems as the venue gave them."""
+    unlisted: dict[str, list[str]] = {}
+    """Symbol -> the venues that do not list it."""
+    others: dict[str, list[str]] = {}
+    """Symbol -> its other problems (every symbol with a problem is a key, in order)."""
     for venue, symbol, message in snapshot.problems:
-        if symbols is not None and symbol not in symbols:
-            continue
-        text = message if venue in message else f"{venue}: {message}"
-        notes.append(f"{symbol}: {text}" if symbols is None else text)
-    if not notes:
+        text = message.removeprefix(f"{symbol} ")
+        problems = others.setdefault(symbol, [])
+        if text.removeprefix("is ") == f"not listed on {venue}":
+            unlisted.setdefault(symbol, []).append(venue)
+        else:
+            problems.append(text if venue in text else f"{venue}: {text}")
+    if not others:
         return []
+    notes = []
+    for symbol, problems in others.items():
+        if symbol in unlisted:
+            problems = [f"not listed on {', '.join(unlisted[symbol])}", *problems]
+        notes.append(f"{symbol}: {'; '.join(problems)}")
     return [("⚠ ", "$warning"), (" · ".join(notes), "$text-muted")]

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from cryptows.market.types import SymbolView, VenueQuote
 from cryptows.models import VenueHealth, VenueState
 from cryptows.tui import format as fmt
-from cryptows.tui.widgets.table import Cell, Col, DiffTable
+from cryptows.tui.widgets.table import Cell, Col, RowTable
 
 STATE_WORDS: dict[VenueState, str] = {
     VenueState.LIVE: "live",
@@ -91,7 +91,7 @@ def _unprefixed(reason: str, venue: str) -> str:
     return reason[len(venue) + 1 :] if reason.startswith(venue + " ") else reason
 
 
-class VenueTable(DiffTable):
+class VenueTable(RowTable):
     """The per-venue table of one symbol (no cursor; never takes focus)."""
 
     can_focus = False

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 
 from cryptows.market.types import BestPrice, SymbolView
 from cryptows.tui import format as fmt
-from cryptows.tui.widgets.table import Cell, Col, DiffTable
+from cryptows.tui.widgets.table import Cell, Col, RowTable
 
 MAX_SPARK = 40
 """Samples drawn in the trend column at most (one sample per second in the history)."""
@@ -72,7 +72,7 @@ def watch_layout(width: int, symbol_len: int) -> WatchLayout:
     return WatchLayout(tuple(narrow), True, 0)
 
 
-class Watchlist(DiffTable):
+class Watchlist(RowTable):
     """The symbols table. The row under the cursor is the selected symbol."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -90,9 +90,7 @@ class Watchlist(DiffTable):
         """The cells available to the table (the layout follows at the next :meth:`show`)."""
         self._width = width
 
-    def show(
-        self, order: Sequence[str], views: Mapping[str, SymbolView], hot: set[str]
-    ) -> bool:
+    def show(self, order: Sequence[str], views: Mapping[str, SymbolView], hot: set[str]) -> bool:
         """Show ``order``'s symbols; ``hot`` ones have an open opportunity."""
         layout = watch_layout(self._width, max((len(s) for s in order), default=0))
         self._layout = layout
