@@ -1,8 +1,23 @@
-"""``python -m cryptows``: the same as the ``cryptows`` console script."""
+"""``python -m cryptows`` and the ``cryptows`` console script.
+
+The entry point lives here, not in :mod:`cryptows.cli`, so that a Ctrl-C while the CLI's
+modules are still being imported ends the program quietly (exit 0) instead of with a traceback.
+"""
 
 from __future__ import annotations
 
-from cryptows.cli import main
+import sys
+
+
+def main() -> None:
+    """Run the ``cryptows`` command line."""
+    try:
+        from cryptows.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:  # before any command installed its own handler
+        sys.exit(0)
+
 
 if __name__ == "__main__":
     main()

@@ -14,13 +14,31 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from cryptows import __version__
 from cryptows import config as cfg
 from cryptows.errors import CryptowsError, UsageError
 
 PANEL_CONFIG = "Configuration"
+
+
+def _no_type_noise() -> None:
+    """Typer prints each parameter's Python type beside it (``<bool>`` on every flag,
+    ``<list[str]>`` on the symbols): noise for users. Show a metavar only where one says
+    something (PATH, PCT, MS ...)."""
+    option_type = TyperOption.display_type_rich
+
+    def option_display(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag or self.metavar is None:
+            return None if self.is_flag else option_type(self, ctx)
+        return self.metavar
+
+    TyperOption.display_type_rich = option_display  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
+
+_no_type_noise()
 PANEL_OUTPUT = "Output"
 
 
@@ -40,6 +58,14 @@ class _CryptowsGroup(TyperGroup):
     ``typer.testing.CliRunner`` and the console script behave the same.
     """
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Ctrl-C before the command's own handler was installed (or after it was removed):
+            # asyncio.run has already cancelled and unwound the run; stopping is not an error.
+            return 0
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
@@ -57,9 +83,10 @@ class _CryptowsGroup(TyperGroup):
             failure = UsageError(f"{err.format_message().rstrip('.')}{hint}")
             failure.exit_code = err.exit_code
             report_error(failure)
-        except typer.Abort:
-            print("cryptows: aborted", file=sys.stderr)
-            sys.exit(130)
+        except typer.Abort:  # Ctrl-C before a command installed its own handler: a clean stop
+            sys.exit(0)
+        if result == 130:  # Typer's code for Ctrl-C while parsing arguments: a clean stop too
+            result = 0
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -170,9 +197,9 @@ PANEL_RUN = "Run"
 SymbolsArgument = Annotated[
     list[str] | None,
     typer.Argument(
-        metavar="[SYMBOL]...",
-        help="Symbols such as BTCUSDT, btc-usdt or BTC/USDT. Default: [bold]symbols[/] from the "
-        "config, else BTCUSDT ETHUSDT.",
+        metavar="SYMBOL",
+        help="Symbols such as BTCUSDT, btc-usdt or BTC/USDT, space- or comma-separated. "
+        "Default: [bold]symbols[/] from the config, else BTCUSDT ETHUSDT.",
         show_default=False,
     ),
 ]
@@ -196,12 +223,32 @@ DemoOption = Annotated[
         rich_help_panel=PANEL_VENUES,
     ),
 ]
+
+
+def _duration(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be more than 0 seconds, got {value:g}")
+    return value
+
+
+def _percent(text: str) -> float:
+    """``0.1``, ``0.1%`` or ``0.1 %`` -> 0.1 (percent)."""
+    raw = text.strip().removesuffix("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a percentage; e.g. 0.1 or 0.1%") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise typer.BadParameter(f"{text!r} is not a finite percentage")
+    return value
+
+
 DurationOption = Annotated[
     float | None,
     typer.Option(
         "--duration",
         metavar="S",
-        min=0.0,
+        callback=_duration,
         help="Stop by itself after S seconds (exit 0). Default: run until Ctrl-C.",
         show_default=False,
         rich_help_panel=PANEL_RUN,
@@ -214,8 +261,9 @@ ThresholdOption = Annotated[
     typer.Option(
         "--threshold",
         metavar="PCT",
-        help="Report when the spread net of both taker fees reaches PCT percent (0.1 = "
-        "0.1 %). Default: [bold]arb.threshold_pct[/] from the config (0.1).",
+        parser=_percent,
+        help="Report when the spread net of both taker fees reaches PCT percent (0.1 or "
+        "0.1% = 0.1 %). Default: [bold]arb.threshold_pct[/] from the config (0.1).",
         show_default=False,
         rich_help_panel="Arbitrage",
     ),
@@ -307,7 +355,10 @@ def arb(
         bool,
         typer.Option(
             "--json",
-            help="NDJSON on stdout: [bold]type[/] open, update (at most 1/s each), close, venue.",
+            help=(
+                "NDJSON on stdout: [bold]type[/] open, update (at most 1/s each), close (with "
+                "its [bold]reason[/]), venue. Fields in the README."
+            ),
             rich_help_panel=PANEL_OUTPUT,
         ),
     ] = False,
@@ -317,9 +368,17 @@ def arb(
     """Scan every venue for cross-venue arbitrage, net of taker fees.
 
     Buy on the venue with the lowest ask, sell on the one with the highest bid: an opportunity
-    opens when the net spread reaches the threshold and closes when it falls back (with a small
-    hysteresis band), so one dislocation is one open/close pair. USD and USDT books are never
-    compared unless you declare them equivalent in the config.
+    opens when the net spread has stayed at or above the threshold for arb.confirm_ms
+    (default 250 ms; shorter blips are counted as unconfirmed) and closes when it falls back
+    (with a small hysteresis band), so one dislocation is one open/close pair. Each shows its
+    estimated profit for the executable size after both taker fees, and its rank among the
+    routes of its symbol; a route that shares a leg with a better one competes for the same
+    size (the sizes do not add up). USD and USDT books are never compared unless you declare
+    them equivalent in the config.
+
+    A close says why: below_threshold (the spread fell back), leg_stale (a leg's venue is not
+    live, or its quote is older than --max-age), leg_gone (a leg's quote was removed: symbol
+    unlisted or unwatched, or that side of the book empty) or run_end (Ctrl-C, --duration).
 
     Example: [bold]cryptows arb --demo --threshold 0.1[/]
     """

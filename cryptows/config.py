@@ -102,6 +102,8 @@ class VenueSettings:
     """REST base for server time and the symbol list (``http://`` or ``https://``)."""
     taker_fee_pct: float
     """Spot taker fee in percent, subtracted per leg for net arbitrage."""
+    dead_after_s: float = 0.0
+    """This venue's liveness bound in seconds (>= 1); 0 = ``[feed] dead_after_s``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +118,10 @@ class FeedSettings:
     """Bound on opening a WebSocket (TCP + TLS + handshake), in seconds (> 0)."""
     stable_reset_s: float = 60.0
     """A connection up this long resets the reconnect delay to ``backoff_initial_s`` (> 0)."""
-    watchdog_s: float = 0.0
-    """Replace a connection silent for this long; 0 = each venue's own bound."""
-    ping_interval_s: float = 0.0
-    """App-level ping interval where a venue needs one; 0 = each venue's own."""
+    dead_after_s: float = 5.0
+    """Liveness bound in seconds (>= 1): a connection from which nothing at all (data, pong,
+    heartbeat) has arrived for this long is presumed dead, marked stale and replaced. A silent
+    connection is pinged after 2/5 of it, so a quiet market answers in time."""
     symbol_timeout_s: float = 30.0
     """Report a subscribed symbol that has sent nothing for this long; 0 = off."""
 
@@ -136,6 +138,8 @@ class ArbSettings:
     """Ignore quotes older than this even on a live connection; 0 turns the check off."""
     quote_equivalents: tuple[tuple[str, str], ...]
     """Quote assets declared interchangeable (e.g. ``("USD", "USDT")``); opt-in, and labelled."""
+    confirm_ms: int = 250
+    """An opportunity opens only once it has stayed above the threshold this long (0 = at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +346,23 @@ def _pairs(key: str, value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+MIN_DEAD_AFTER_S: Final = 1.0
+"""The shortest liveness bound accepted: below it, network jitter alone would raise false alarms,
+and probing every 2/5 of it would crowd Binance's 5 client messages per second."""
+
+
+def _liveness_bound(*, allow_zero: bool) -> Check:
+    def check(key: str, value: object) -> float:
+        seconds = _number()(key, value)
+        assert isinstance(seconds, float)
+        if seconds < MIN_DEAD_AFTER_S and not (allow_zero and seconds == 0):
+            also = " or 0" if allow_zero else ""
+            raise _Invalid(f"{key} must be >= {MIN_DEAD_AFTER_S:g}{also} (got {_show(value)})")
+        return seconds
+
+    return check
+
+
 @functools.cache
 def _schema() -> dict[str, Check]:
     schema: dict[str, Check] = {"symbols": _symbols}
@@ -350,17 +371,18 @@ def _schema() -> dict[str, Check]:
         schema[f"venues.{name}.ws_url"] = _url("ws", "wss")
         schema[f"venues.{name}.rest_url"] = _url("http", "https")
         schema[f"venues.{name}.taker_fee_pct"] = _number()
+        schema[f"venues.{name}.dead_after_s"] = _liveness_bound(allow_zero=True)
     schema["feed.backoff_initial_s"] = _number(above_zero=True)
     schema["feed.backoff_max_s"] = _number(above_zero=True)
     schema["feed.open_timeout_s"] = _number(above_zero=True)
     schema["feed.stable_reset_s"] = _number(above_zero=True)
-    schema["feed.watchdog_s"] = _number()
-    schema["feed.ping_interval_s"] = _number()
+    schema["feed.dead_after_s"] = _liveness_bound(allow_zero=False)
     schema["feed.symbol_timeout_s"] = _number()
     schema["arb.threshold_pct"] = _number()
     schema["arb.hysteresis_pct"] = _number()
     schema["arb.max_quote_age_ms"] = _count
     schema["arb.quote_equivalents"] = _pairs
+    schema["arb.confirm_ms"] = _count
     schema["analysis.base_url"] = _url("http", "https")
     schema["analysis.model"] = _text
     schema["analysis.api_key"] = _secret
@@ -380,19 +402,20 @@ def default_values() -> dict[str, object]:
         values[f"venues.{name}.ws_url"] = adapter.default_ws_url
         values[f"venues.{name}.rest_url"] = adapter.default_rest_url
         values[f"venues.{name}.taker_fee_pct"] = adapter.default_taker_fee_pct
+        values[f"venues.{name}.dead_after_s"] = 0.0
     values.update(
         {
             "feed.backoff_initial_s": 1.0,
             "feed.backoff_max_s": 60.0,
             "feed.open_timeout_s": 10.0,
             "feed.stable_reset_s": 60.0,
-            "feed.watchdog_s": 0.0,
-            "feed.ping_interval_s": 0.0,
+            "feed.dead_after_s": 5.0,
             "feed.symbol_timeout_s": 30.0,
             "arb.threshold_pct": 0.1,
             "arb.hysteresis_pct": 0.02,
             "arb.max_quote_age_ms": 0,
             "arb.quote_equivalents": [],
+            "arb.confirm_ms": 250,
             "analysis.base_url": "https://api.holysheep.ai/v1",
             "analysis.model": "deepseek-v3.2",
             "analysis.api_key": "",
@@ -500,9 +523,19 @@ def _file_entries(table: Mapping[str, object], prefix: str, path: Path) -> list[
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {_wrong_type(key, 'a table', value)}")
             entries += _file_entries(value, key + ".", path)
+        elif key in RETIRED_KEYS:
+            raise ConfigError(f"{where}: {key} was removed: {RETIRED_KEYS[key]}; delete that line")
         else:
             raise ConfigError(f"{where}: {_unknown(key, prefix)}")
     return entries
+
+
+RETIRED_KEYS = {
+    "feed.watchdog_s": "a venue is now presumed dead after feed.dead_after_s (default 5) of "
+    "silence",
+    "feed.ping_interval_s": "pings now follow feed.dead_after_s (after 2/5 of it in silence)",
+}
+"""Keys earlier versions wrote, and what replaced them (a clear error, not 'unknown key')."""
 
 
 def _unknown(key: str, prefix: str) -> str:
@@ -609,6 +642,7 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             ws_url=pick(f"venues.{name}.ws_url", str),
             rest_url=pick(f"venues.{name}.rest_url", str),
             taker_fee_pct=pick(f"venues.{name}.taker_fee_pct", float),
+            dead_after_s=pick(f"venues.{name}.dead_after_s", float),
         )
         for name in ADAPTERS
     }
@@ -620,8 +654,7 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             backoff_max_s=pick("feed.backoff_max_s", float),
             open_timeout_s=pick("feed.open_timeout_s", float),
             stable_reset_s=pick("feed.stable_reset_s", float),
-            watchdog_s=pick("feed.watchdog_s", float),
-            ping_interval_s=pick("feed.ping_interval_s", float),
+            dead_after_s=pick("feed.dead_after_s", float),
             symbol_timeout_s=pick("feed.symbol_timeout_s", float),
         ),
         arb=ArbSettings(
@@ -629,6 +662,7 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             hysteresis_pct=pick("arb.hysteresis_pct", float),
             max_quote_age_ms=pick("arb.max_quote_age_ms", int),
             quote_equivalents=pick("arb.quote_equivalents", tuple),
+            confirm_ms=pick("arb.confirm_ms", int),
         ),
         analysis=AnalysisSettings(
             base_url=pick("analysis.base_url", str),

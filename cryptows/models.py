@@ -113,6 +113,8 @@ class BadFrame(msgspec.Struct, frozen=True, kw_only=True):
     """Why it was refused, one line."""
     excerpt: str = ""
     """The start of the frame, for diagnostics."""
+    internal: bool = False
+    """The parser itself failed (a bug in cryptows, not a bad frame): never expected."""
 
 
 Event = Quote | SubscriptionAck | SubscriptionError | Heartbeat | Notice | BadFrame
@@ -132,6 +134,8 @@ class VenueState(StrEnum):
     """Disconnected; the next attempt is at ``retry_at_ms``."""
     FAILED = "failed"
     """Disconnected for a reason retrying is unlikely to fix soon (e.g. HTTP 451); still retried."""
+    IDLE = "idle"
+    """Nothing to stream: the venue lists none of the symbols (its list is re-checked rarely)."""
     STOPPED = "stopped"
     """Shut down by the program."""
 

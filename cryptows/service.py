@@ -95,7 +95,14 @@ MAX_THRESHOLD_PCT = 20.0
 TICK_S = 0.25
 """How often quote ages are re-checked (``max_quote_age_ms``) when no frame arrives."""
 
-MarketEvent = Quote | VenueStatus | SymbolStatus | ArbEvent
+
+class MarketNotice(msgspec.Struct, frozen=True, kw_only=True):
+    """A warning about the run, said once (e.g. a symbol no two venues list)."""
+
+    message: str
+
+
+MarketEvent = Quote | VenueStatus | SymbolStatus | ArbEvent | MarketNotice
 """What :meth:`LiveMarket.subscribe` delivers."""
 
 
@@ -178,11 +185,13 @@ class LiveMarket:
             gross=gross,
             max_quote_age_ms=arb.max_quote_age_ms,
             equivalents=arb.quote_equivalents,
+            confirm_ms=arb.confirm_ms,
             demo=demo,
         )
         self._manager = self._new_manager()  # validates venues, symbols and capacity now
         self._subscribers: list[Subscription] = []
         self._unlisted: dict[str, set[str]] = {}
+        self._notices: list[str] = []
         self._failure: CryptowsError | None = None
         self._failed = asyncio.Event()
         self._resubscribe = asyncio.Event()
@@ -209,7 +218,9 @@ class LiveMarket:
     def snapshot(self, now_ms: int | None = None) -> Snapshot:
         now = self.clock() if now_ms is None else now_ms
         snap = self.aggregator.snapshot(now)
-        return msgspec.structs.replace(snap, health=tuple(self.health().values()))
+        return msgspec.structs.replace(
+            snap, health=tuple(self.health().values()), notices=tuple(self._notices)
+        )
 
     def set_threshold(self, threshold_pct: float) -> None:
         check_threshold(threshold_pct)
@@ -359,10 +370,21 @@ class LiveMarket:
     def _check_listing(self, status: SymbolStatus) -> None:
         """A symbol the user started with that no venue lists (a typo, most likely) ends the
         run with a usage error; one added later only shows as a problem."""
-        if not status.unlisted or status.symbol not in self._initial:
+        if not status.unlisted:
             return
         where = self._unlisted.setdefault(status.symbol, set())
+        if status.venue in where:
+            return
         where.add(status.venue)
+        listing = [v for v in self._venues if v not in where]
+        if len(self._venues) >= 2 and len(listing) == 1:
+            self._notice(
+                f"{status.symbol} is listed on {listing[0]} only (not on "
+                f"{', '.join(v for v in self._venues if v in where)}): no cross-venue price "
+                "or arbitrage for it"
+            )
+        if status.symbol not in self._initial:
+            return
         if where >= set(self._venues):
             self._fail(
                 UsageError(
@@ -370,6 +392,12 @@ class LiveMarket:
                     "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
                 )
             )
+
+    def _notice(self, message: str) -> None:
+        self._notices.append(message)
+        event = MarketNotice(message=message)
+        for subscriber in self._subscribers:
+            subscriber.put(event)
 
     def _fail(self, error: CryptowsError) -> None:
         if self._failure is None:

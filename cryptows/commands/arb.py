@@ -48,8 +48,14 @@ def arb_record(event: ArbEvent, *, demo: bool) -> dict[str, Any]:
         "fees_pct": o.fees_pct,
         "net_pct": o.net_pct,
         "peak_net_pct": o.peak_net_pct,
+        "est_profit": o.est_profit,
+        "profit_asset": o.profit_asset,
+        "opened_ms": o.opened_ms,
         "duration_ms": o.duration_ms,
+        "rank": o.rank,
+        "shared_leg": o.shared_leg,
         "converted": o.converted,
+        "reason": None if o.close_reason is None else o.close_reason.value,
     }
     if demo:
         record["demo"] = True
@@ -180,8 +186,29 @@ class JsonArbOutput(ArbOutput):
                 self.broken = True
 
 
+def profit_text(o: Opportunity) -> str:
+    """``est +12.34 USDT`` (size unknown: ``est ?``)."""
+    if o.est_profit is None:
+        return "est ?"
+    asset = f" {o.profit_asset}" if o.profit_asset else ""
+    return f"est {o.est_profit:+.6g}{asset}"
+
+
+def rank_text(o: Opportunity) -> str:
+    """``#1``, or ``#2 shares sell leg`` for a route competing with a better one for one size."""
+    text = f"#{o.rank}"
+    if o.shared_leg is not None:
+        text += f" shares {o.shared_leg} leg{'s' if o.shared_leg == 'both' else ''}"
+    return text
+
+
 class LineArbOutput(ArbOutput):
-    """Human lines for a pipe without ``--json``: one per open and per close."""
+    """Human lines for a pipe without ``--json``: one per open and per close.
+
+    ``OPEN  BTCUSDT   buy binance@96870.1 sell okx@97620.5 gross 0.775 % net 0.575 % size 0.21
+    est +116.7 USDT #1`` (a route that shares a leg with a better one says ``#2 shares sell leg
+    (size not additive)``); ``CLOSE … peak 0.575 % after 3.2 s: below_threshold``.
+    """
 
     def emit(self, event: ArbEvent) -> None:
         if event.type is ArbEventType.UPDATE:
@@ -189,11 +216,13 @@ class LineArbOutput(ArbOutput):
         o = event.opportunity
         prefix = "DEMO " if self.demo else ""
         verb = "OPEN " if event.type is ArbEventType.OPEN else "CLOSE"
-        tail = (
-            f"net {o.net_pct:.3f} %"
-            if event.type is ArbEventType.OPEN
-            else f"peak {o.peak_net_pct:.3f} % after {o.duration_ms / 1000:.1f} s"
-        )
+        if event.type is ArbEventType.OPEN:
+            tail = f"net {o.net_pct:.3f} % size {_size(o.size)} {profit_text(o)} {rank_text(o)}"
+            if o.shared_leg is not None:
+                tail += " (size not additive)"
+        else:
+            reason = o.close_reason.value if o.close_reason is not None else "closed"
+            tail = f"peak {o.peak_net_pct:.3f} % after {o.duration_ms / 1000:.1f} s: {reason}"
         print(
             f"{prefix}{verb} {o.symbol:<9} buy {o.buy_venue}@{o.buy_price:.10g} "
             f"sell {o.sell_venue}@{o.sell_price:.10g} gross {o.gross_pct:.3f} % {tail}",
@@ -240,13 +269,18 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
     title = f"arbitrage scanner: threshold {snapshot.threshold_pct:g} % ({metric})"
     parts.append(Text(title, "bold"))
     table = Table(title="open opportunities", expand=False)
-    for column in ("symbol", "buy", "size", "age", "sell", "size", "age", "gross %", "net %",
-                   "peak %", "open for"):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("symbol", "buy", "sell") else "right")
-    for o in snapshot.open_opportunities:
+    for column in ("symbol", "rank", "buy", "size", "age", "sell", "size", "age", "gross %",
+                   "net %", "peak %", "est profit", "open for"):  # fmt: skip
+        left = column in ("symbol", "rank", "buy", "sell")
+        table.add_column(column, justify="left" if left else "right")
+    shared = False
+    ops = sorted(snapshot.open_opportunities, key=lambda o: (o.symbol, o.rank))
+    for o in ops:
         since = max(0, snapshot.ts_ms - o.opened_ms - o.duration_ms)  # time since its last event
+        shared = shared or o.shared_leg is not None
         table.add_row(
             o.symbol + (f" ({o.converted})" if o.converted else ""),
+            rank_text(o) + (" *" if o.shared_leg is not None else ""),
             f"{o.buy_venue} {o.buy_price:,.6g}",
             _size(o.buy_size),
             f"{o.buy_age_ms + since} ms",
@@ -256,11 +290,20 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
             f"{o.gross_pct:.3f}",
             f"{o.net_pct:.3f}",
             f"{o.peak_net_pct:.3f}",
+            profit_text(o).removeprefix("est "),
             f"{(o.duration_ms + since) / 1000:.1f} s",
         )
     parts.append(table)
+    if shared:
+        parts.append(
+            Text(
+                "* shares a leg with a better-ranked route: both draw on the same book, "
+                "so their sizes and profits do not add up",
+                style="yellow",
+            )
+        )
     closed = Table(title="recently closed", expand=False)
-    for column in ("symbol", "buy → sell", "peak net %", "lasted"):
+    for column in ("symbol", "buy → sell", "peak net %", "lasted", "why"):
         closed.add_column(column)
     for o in snapshot.recent_closed[:8]:
         closed.add_row(
@@ -268,6 +311,7 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
             f"{o.buy_venue} → {o.sell_venue}",
             f"{o.peak_net_pct:.3f}",
             f"{o.duration_ms / 1000:.1f} s",
+            o.close_reason.value.replace("_", " ") if o.close_reason is not None else "",
         )
     parts.append(closed)
     states = "  ".join(

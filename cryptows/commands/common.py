@@ -47,6 +47,11 @@ def parse_venues(text: str | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def split_symbols(args: Sequence[str]) -> list[str]:
+    """``["BTCUSDT,ETHUSDT", "SOL-USDT"]`` -> ``["BTCUSDT", "ETHUSDT", "SOL-USDT"]``."""
+    return [part for arg in args for part in arg.replace(",", " ").split()]
+
+
 def load_spec(
     symbols: Sequence[str] | None,
     venues: str | None,
@@ -66,7 +71,7 @@ def load_spec(
     labels = {key: f"flag {flag}" for key, flag in FLAG_NAMES.items()}
     labels.update(dict.fromkeys(sim_overrides or {}, "--demo"))
     settings = cfg.load_settings(config, overrides=overrides, overrides_source=labels)
-    chosen = parse_symbols(list(symbols)) if symbols else settings.symbols
+    chosen = parse_symbols(split_symbols(symbols)) if symbols else settings.symbols
     enabled = settings.enabled_venues
     if not enabled:
         raise UsageError("no venue enabled; pass --venues or enable one in the config")

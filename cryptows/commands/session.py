@@ -15,7 +15,7 @@ from cryptows.commands.common import DEMO_BANNER, RunSpec, eprint, stop_on_signa
 from cryptows.crash import first_error, internal_error
 from cryptows.errors import CryptowsError, RuntimeFailure
 from cryptows.models import VenueHealth
-from cryptows.service import LiveMarket, MarketEvent, Subscription
+from cryptows.service import LiveMarket, MarketEvent, MarketNotice, Subscription
 
 
 class Output:
@@ -36,10 +36,11 @@ class Output:
         """Periodic work on the event loop (redraw, rate-limited lines)."""
 
     def finish(self) -> None:
-        """Called once when the run ends normally, after the last events (e.g. a summary)."""
+        """Called once when the run ends normally, after the last events and after
+        :meth:`stop` (so a summary never lands inside a live view)."""
 
     def stop(self) -> None:
-        """Called last (e.g. leave the live view)."""
+        """Leave the live view, if any; called once, before :meth:`finish`."""
 
 
 async def run_session(
@@ -64,17 +65,21 @@ async def run_session(
         try:
             async with market:
                 output.start()
+                stopped = False
                 try:
                     await _drive(market, events, output, stop, duration)
                     if market.failure is None:
                         market.close_all()  # the close events reach the output below
                         for event in events.drain():
                             output.write(event)
+                        stopped = True
+                        output.stop()  # leave a live view before the summary is printed
                         output.finish()
                 except BrokenPipeError:
                     pass  # the reader went away (e.g. `| head`): stop quietly
                 finally:
-                    output.stop()
+                    if not stopped:
+                        output.stop()
                 final = market.health()
         except CryptowsError:
             raise
@@ -84,7 +89,10 @@ async def run_session(
         raise market.failure
     for health in final.values():
         eprint(f"cryptows: {summary_line(health)}")
-    if not any(h.messages for h in final.values()):
+    failed = any(h.last_error for h in final.values())
+    if not any(h.messages for h in final.values()) and (failed or not stop.is_set()):
+        # Nothing ever arrived and something went wrong (or the time was up): a failure. A
+        # Ctrl-C before any venue even finished connecting is just a stop.
         reasons = "; ".join(f"{h.venue}: {h.last_error or h.state.value}" for h in final.values())
         raise RuntimeFailure(f"no venue delivered any data ({reasons})")
     return final
@@ -100,7 +108,10 @@ async def _drive(
     """Feed ``output`` until stopped, timed out or the market fails; its errors propagate."""
     try:
         async with asyncio.TaskGroup() as tasks:
-            workers = [tasks.create_task(_consume(events, output, stop), name="output")]
+            workers = [
+                tasks.create_task(_consume(events, output, stop), name="output"),
+                tasks.create_task(_offline_hint(market), name="offline-hint"),
+            ]
             if output.refresh_s is not None:
                 workers.append(tasks.create_task(_refresh(output, output.refresh_s)))
             await _until_done(stop, duration, market)
@@ -122,9 +133,39 @@ async def _until_done(stop: asyncio.Event, duration: float | None, market: LiveM
             waiter.cancel()
 
 
+OFFLINE_HINT_S = 5.0
+"""When no venue has delivered anything after this long, say why once on stderr."""
+
+
+def offline_hint(health: dict[str, VenueHealth], *, demo: bool) -> str | None:
+    """The one-line explanation when no venue has delivered data yet, else ``None``."""
+    if any(h.messages for h in health.values()):
+        return None
+    reasons = "; ".join(f"{h.venue}: {h.last_error or h.reason or h.state.value}"
+                        for h in health.values())  # fmt: skip
+    advice = (
+        "the simulated venues should answer at once: this is a bug, please report it"
+        if demo
+        else "still retrying; to try offline use --demo; behind a proxy set HTTPS_PROXY or "
+        "ALL_PROXY; where a venue is blocked, point [venues.<name>] ws_url/rest_url at a "
+        "regional endpoint (see `cryptows config show`)"
+    )
+    return f"no venue has delivered data after {OFFLINE_HINT_S:g} s ({reasons}); {advice}"
+
+
+async def _offline_hint(market: LiveMarket) -> None:
+    await asyncio.sleep(OFFLINE_HINT_S)
+    hint = offline_hint(market.health(), demo=market.demo)
+    if hint is not None:
+        eprint(f"cryptows: {hint}")
+
+
 async def _consume(events: Subscription, output: Output, stop: asyncio.Event) -> None:
     try:
         async for event in events:
+            if isinstance(event, MarketNotice):  # diagnostics: stderr, whatever the output
+                eprint(f"cryptows: warning: {event.message}")
+                continue
             output.write(event)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         stop.set()

@@ -1,10 +1,16 @@
-"""One venue's live connection: reconnect loop, subscriptions, heartbeats, watchdog, health.
+"""One venue's live connection: reconnect loop, subscriptions, liveness probes, health.
 
 :meth:`VenueConnection.run` never returns while the program runs: every failure becomes a
 health state (``backing off until T`` / ``failed: reason``) and another attempt after an
 exponential backoff with full jitter (``[feed]`` settings), reset after a stable connection.
 Each attempt uses a fresh adapter, re-validates nothing but resubscribes exactly the same
 symbols. Cancellation closes the socket and returns promptly.
+
+Liveness: a connection from which nothing (data, pong, heartbeat) has arrived for its bound
+``dead_after_s`` (5 s by default) is presumed dead: the venue turns ``stale`` at that moment and
+the connection is replaced. A silent connection is probed after 2/5 of the bound, the venue's
+own way (:class:`~cryptows.venues.base.HeartbeatPolicy`), so a quiet market answers in time
+while a dead feed answers nothing.
 """
 
 from __future__ import annotations
@@ -14,20 +20,16 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
+from websockets.exceptions import ConnectionClosed
 
 from cryptows.config import FeedSettings, VenueSettings
+from cryptows.feed.dial import Endpoint, describe, rest_failure, ws_failure
 from cryptows.feed.health import HealthTracker, wall_ms
 from cryptows.models import (
     BadFrame,
@@ -41,10 +43,12 @@ from cryptows.models import (
     VenueStatus,
 )
 from cryptows.symbols import Symbol
-from cryptows.venues.base import FrameError, VenueAdapter
+from cryptows.venues.base import FrameError, Probe, VenueAdapter
 
 log = logging.getLogger(__name__)
 
+LISTING_RECHECK_S = 600.0
+"""How often a venue listing none of the requested symbols has its symbol list read again."""
 MAX_FRAME_BYTES = 2**20
 """Largest frame accepted (1 MiB); a larger one closes the connection with 1009."""
 
@@ -70,6 +74,29 @@ class Backoff:
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt number ``attempt`` (0-based) after a failure."""
         return rng.uniform(0, min(self.max_s, self.initial_s * 2 ** min(attempt, 32)))
+
+
+class _SendGate:
+    """Spaces one connection's client messages, requests and pings alike, by the venue's
+    ``min_send_interval_s``, so that probes can never push it over its message-rate limit."""
+
+    def __init__(self, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._lock = asyncio.Lock()
+        self._next = 0.0
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold the right to send one message now."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            wait = self._next - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._next = loop.time() + self._interval_s
 
 
 class FeedSink(Protocol):
@@ -103,22 +130,24 @@ class VenueConnection:
         self.http = http
         self.rng = rng or random.Random()
         self.clock = clock
-        self.health = HealthTracker(self.name)
+        self.health = HealthTracker(self.name, clock=clock)
         self.backoff = Backoff(feed.backoff_initial_s, feed.backoff_max_s)
         self.symbols: tuple[Symbol, ...] = ()
         """The symbols actually subscribed (requested minus those the venue does not list)."""
+        self.dead_after_s = venue.dead_after_s or feed.dead_after_s
+        """Liveness bound: with nothing received for this long, the connection is dead."""
+        self.probe_after_s = adapter_cls.heartbeat.probe_after(self.dead_after_s)
+        """A connection silent for this long is probed (and again after each such silence)."""
+        self.probes = 0
+        """Probes (pings) sent, all connections together."""
         self._validated = False
-        self._last_rx = 0.0
+        self._last_rx: float | None = None
+        """Monotonic time of the last frame or pong on the open connection (``None``: none)."""
         self._live_since: float | None = None
+        self._gate = _SendGate(adapter_cls.limits.min_send_interval_s)
         self._seen: set[str] = set()
         self._refused: set[str] = set()
         """Symbols the venue refused on the current connection (not resubscribed on it)."""
-        policy = adapter_cls.heartbeat
-        self.silence_s = feed.watchdog_s or policy.silence_timeout_s
-        self.ping_s = feed.ping_interval_s or policy.app_ping_interval_s
-        self.protocol_ping_s = policy.protocol_ping_interval_s
-        if feed.ping_interval_s and self.protocol_ping_s is not None:
-            self.protocol_ping_s = feed.ping_interval_s
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -132,6 +161,7 @@ class VenueConnection:
         try:
             while True:
                 self._live_since = None
+                self._last_rx = None
                 try:
                     await self._attempt()
                     failure = _Reconnect("connection ended")
@@ -139,7 +169,7 @@ class VenueConnection:
                     failure = exc
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the venue for good
                     log.exception("%s: unexpected error in the connection loop", self.name)
-                    failure = _Reconnect(f"internal error: {_describe(exc)}")
+                    failure = _Reconnect(f"internal error: {describe(exc)}")
                 stable = self._was_stable()
                 if stable:
                     attempt = 0
@@ -159,70 +189,114 @@ class VenueConnection:
         self._publish(VenueState.CONNECTING, "")
         if not self._validated:
             await self._validate_symbols()
-        if not self.symbols:
-            self._validated = False  # look at the venue's list again next time
-            raise _Reconnect(
-                f"none of {', '.join(s.canonical for s in self.requested)} is listed on "
-                f"{self.name}",
-                state=VenueState.FAILED,
-            )
+        while self._validated and not self.symbols:
+            # Not a failure: this venue has nothing to stream. Say so once, stay idle (no
+            # reconnect loop, no repeated lines) and look at its list again now and then.
+            names = ", ".join(s.canonical for s in self.requested)
+            self._publish(VenueState.IDLE, f"lists none of {names}; re-checked every "
+                          f"{LISTING_RECHECK_S // 60:g} min")  # fmt: skip
+            await asyncio.sleep(LISTING_RECHECK_S)
+            await self._validate_symbols()
+        endpoint = Endpoint.of(self.venue.ws_url)
         try:
             ws = await connect(
                 self.venue.ws_url,
                 open_timeout=self.feed.open_timeout_s,
-                ping_interval=None,  # pings are ours (see _keepalive), so pongs feed the watchdog
+                ping_interval=None,  # pings are ours (see _probe): their pongs prove liveness
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=2,
+                proxy=endpoint.proxy,
             )
-        except InvalidStatus as exc:
-            raise _handshake_refused(exc.response.status_code) from exc
-        except InvalidURI as exc:
-            raise _Reconnect(f"bad ws_url: {exc}", state=VenueState.FAILED) from exc
-        except TimeoutError as exc:
-            raise _Reconnect(f"no handshake within {self.feed.open_timeout_s:g} s") from exc
-        except (OSError, InvalidHandshake) as exc:
-            raise _Reconnect(f"cannot connect: {_describe(exc)}") from exc
-        except Exception as exc:  # noqa: BLE001 - bad URL/proxy settings and the like
-            raise _Reconnect(
-                f"cannot connect: {type(exc).__name__}: {_describe(exc)}", state=VenueState.FAILED
-            ) from exc
+        except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
+            failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
+            state = VenueState.FAILED if failure.lasting else VenueState.BACKOFF
+            raise _Reconnect(failure.reason, state=state) from exc
         async with ws:
             await self._stream(ws)
 
     async def _stream(self, ws: ClientConnection) -> None:
         adapter = self.adapter_cls()
-        self._last_rx = self.clock()
+        self._last_rx = self.clock()  # the handshake's answer is the first thing received
         self._seen.clear()
         self._refused.clear()
+        self._gate = _SendGate(adapter.limits.min_send_interval_s)
         helpers = [
             asyncio.create_task(self._subscribe(ws, adapter, self.symbols)),
-            asyncio.create_task(self._keepalive(ws, adapter)),
             asyncio.create_task(self._symbol_watch()),
         ]
+        # Whichever of these ends first ends the connection (they only end by raising). The
+        # watchdog comes first: its verdict wins over the read error its abort causes.
+        vital = [
+            asyncio.create_task(self._watchdog(ws)),
+            asyncio.create_task(self._read(ws, adapter)),
+            asyncio.create_task(self._probe(ws, adapter)),
+        ]
         try:
-            await self._read(ws, adapter)
+            done, _ = await asyncio.wait(vital, return_when=asyncio.FIRST_COMPLETED)
+            for task in vital:
+                if task in done:
+                    task.result()
         except ConnectionClosed as exc:
             raise _Reconnect(_closed_reason(exc)) from exc
         finally:
-            for task in helpers:
+            for task in helpers + vital:
                 task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.gather(*helpers, *vital, return_exceptions=True)
+
+    # -- liveness ---------------------------------------------------------------------------
+
+    async def _watchdog(self, ws: ClientConnection) -> None:
+        """Declare the connection dead the moment it has been silent for ``dead_after_s``."""
+        while True:
+            last = self._last_rx if self._last_rx is not None else self.clock()
+            remaining = last + self.dead_after_s - self.clock()
+            if remaining <= 0:
+                answer = self.adapter_cls.heartbeat.answer
+                reason = f"no data or {answer} for {_seconds(self.dead_after_s)} s"
+                self._publish(VenueState.STALE, reason)
+                # Nobody would answer a closing handshake: drop the socket, reconnect at once.
+                ws.transport.abort()
+                raise _Reconnect(reason, state=VenueState.STALE)
+            await asyncio.sleep(remaining)
+
+    async def _probe(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
+        """Ping into every silence of ``probe_after_s`` (and as a keepalive where asked)."""
+        keepalive_s = adapter.heartbeat.keepalive_s
+        last_probe = self.clock()
+        while True:
+            last_rx = self._last_rx if self._last_rx is not None else last_probe
+            due = max(last_rx, last_probe) + self.probe_after_s
+            if keepalive_s is not None:
+                due = min(due, last_probe + keepalive_s)
+            wait = due - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            await self._send_probe(ws, adapter)
+            last_probe = self.clock()
+
+    async def _send_probe(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
+        async with self._gate.slot():
+            if adapter.heartbeat.probe is Probe.PROTOCOL:
+                pong = asyncio.ensure_future(await ws.ping())  # already a future: no task
+                pong.add_done_callback(self._on_pong)
+            else:
+                frame = adapter.ping_frame()
+                if frame is None:
+                    return
+                await ws.send(frame)
+        self.probes += 1
+
+    def _on_pong(self, pong: asyncio.Future[float]) -> None:
+        # A connection that closes fails its pending pings: nothing was received then.
+        if not pong.cancelled() and pong.exception() is None and self._last_rx is not None:
+            self._last_rx = self.clock()
 
     # -- reading ----------------------------------------------------------------------------
 
     async def _read(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
         while True:
-            remaining = self._last_rx + self.silence_s - self.clock()
-            if remaining <= 0:
-                self._publish(VenueState.STALE, f"nothing received for {self.silence_s:g} s")
-                raise _Reconnect(
-                    f"watchdog: nothing received for {self.silence_s:g} s", state=VenueState.STALE
-                )
-            try:
-                async with asyncio.timeout(remaining):
-                    frame = await ws.recv()
-            except TimeoutError:
-                continue
+            frame = await ws.recv()
             now = self.clock()
             self._last_rx = now
             self.health.on_frame(now)
@@ -251,7 +325,7 @@ class VenueConnection:
         elif isinstance(event, Notice):
             raise _Reconnect(f"venue notice: {event.message}", now=True)
         elif isinstance(event, Heartbeat):
-            pass  # arrival already fed the watchdog
+            pass  # its arrival already counts as a sign of life
 
     async def _subscription_error(
         self, event: SubscriptionError, ws: ClientConnection, adapter: VenueAdapter
@@ -297,41 +371,8 @@ class VenueConnection:
         self, ws: ClientConnection, adapter: VenueAdapter, symbols: Sequence[Symbol]
     ) -> None:
         for frame in adapter.subscribe(symbols):
-            await ws.send(frame)
-            await asyncio.sleep(adapter.limits.min_send_interval_s)
-
-    async def _keepalive(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
-        ping = adapter.ping_frame()
-        async with asyncio.TaskGroup() as tasks:
-            if ping is not None and self.ping_s:
-                tasks.create_task(self._app_pings(ws, adapter, self.ping_s))
-            if self.protocol_ping_s:
-                tasks.create_task(self._protocol_pings(ws, self.protocol_ping_s))
-
-    async def _app_pings(self, ws: ClientConnection, adapter: VenueAdapter, every: float) -> None:
-        idle_rule = adapter.heartbeat.ping_when_idle
-        last_ping = self.clock()
-        while True:
-            since = self._last_rx if idle_rule else last_ping
-            wait = since + every - self.clock()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            frame = adapter.ping_frame()
-            if frame is not None:
+            async with self._gate.slot():
                 await ws.send(frame)
-            last_ping = self.clock()
-            if idle_rule:  # OKX: one ping per idle period; the watchdog handles a missing pong
-                await asyncio.sleep(every)
-
-    async def _protocol_pings(self, ws: ClientConnection, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            waiter = await ws.ping()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.silence_s):
-                    await waiter
-                    self._last_rx = self.clock()
 
     async def _symbol_watch(self) -> None:
         timeout = self.feed.symbol_timeout_s
@@ -363,7 +404,8 @@ class VenueConnection:
                     raise FrameError(f"HTTP {resp.status}")
             listed = adapter.parse_symbol_list(body)
         except (aiohttp.ClientError, TimeoutError, FrameError, OSError) as exc:
-            self.health.last_error = f"symbol list unavailable ({_describe(exc)}); not validated"
+            why = rest_failure(exc, url, self.feed.open_timeout_s)
+            self.health.last_error = f"symbol list unavailable ({why}); not validated"
             self.symbols = self.requested
             return
         self._validated = True
@@ -391,20 +433,16 @@ class VenueConnection:
             self._publish(VenueState.LIVE, "")
 
     def _publish(self, state: VenueState, reason: str, retry_at_ms: int | None = None) -> None:
-        event: VenueStatus | None = self.health.transition(state, reason, retry_at_ms)
+        event: VenueStatus | None = self.health.transition(
+            state, reason, retry_at_ms, last_rx_s=self._last_rx
+        )
         if event is not None:
             self.sink.put(event)
 
 
-def _handshake_refused(status: int) -> _Reconnect:
-    hints = {
-        451: " (restricted location: use another venue, or an endpoint your region may use)",
-        403: " (forbidden: check the endpoint and any proxy)",
-        404: " (no WebSocket endpoint at that URL: check ws_url)",
-        429: " (too many connection attempts: backing off)",
-    }
-    state = VenueState.FAILED if 400 <= status < 500 and status != 429 else VenueState.BACKOFF
-    return _Reconnect(f"handshake refused: HTTP {status}{hints.get(status, '')}", state=state)
+def _seconds(value: float) -> str:
+    """``5.0``, ``2.5``, ``1.25``: one decimal at least, more only when the value has them."""
+    return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
 
 
 def _closed_reason(exc: ConnectionClosed) -> str:
@@ -414,8 +452,3 @@ def _closed_reason(exc: ConnectionClosed) -> str:
         return "connection lost (no close frame)"
     reason = f": {exc.rcvd.reason}" if exc.rcvd.reason else ""
     return f"closed by venue with code {exc.rcvd.code}{reason}"
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from cryptows.models import SymbolStatus, VenueHealth, VenueState, VenueStatus
 
 _RATE_WINDOW_S = 5
 _LAG_SAMPLES = 512
+_CHANGES_KEPT = 32
 
 
 def wall_ms() -> int:
@@ -21,6 +24,20 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One state transition, timed on the feed's own monotonic clock."""
+
+    at_s: float
+    """Monotonic time of the change."""
+    state: VenueState
+    reason: str
+    last_rx_s: float | None
+    """Monotonic time the connection last received anything (a frame or a pong) before the
+    change, if a connection was open: for ``stale``, ``at_s - last_rx_s`` is how long the feed
+    took to give up on a silent venue."""
+
+
 class HealthTracker:
     """Mutable counters behind one venue's :class:`~cryptows.models.VenueHealth`.
 
@@ -28,8 +45,9 @@ class HealthTracker:
     when a snapshot is taken.
     """
 
-    def __init__(self, venue: str) -> None:
+    def __init__(self, venue: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.venue = venue
+        self.clock = clock
         self.state = VenueState.CONNECTING
         self.reason = ""
         self.retry_at_ms: int | None = None
@@ -40,14 +58,25 @@ class HealthTracker:
         self.symbol_errors: dict[str, str] = {}
         self._buckets: deque[list[int]] = deque()  # [second, count]
         self._lags: deque[float] = deque(maxlen=_LAG_SAMPLES)
+        self.changes: deque[StateChange] = deque(maxlen=_CHANGES_KEPT)
+        """The most recent state changes, oldest first."""
 
     def transition(
-        self, state: VenueState, reason: str = "", retry_at_ms: int | None = None
+        self,
+        state: VenueState,
+        reason: str = "",
+        retry_at_ms: int | None = None,
+        *,
+        last_rx_s: float | None = None,
     ) -> VenueStatus | None:
-        """Move to ``state``; returns the event to publish, or ``None`` if nothing changed."""
+        """Move to ``state``; returns the event to publish, or ``None`` if nothing changed.
+
+        ``last_rx_s`` is the open connection's last receipt (monotonic), kept with the change.
+        """
         if (state, reason, retry_at_ms) == (self.state, self.reason, self.retry_at_ms):
             return None
         self.state, self.reason, self.retry_at_ms = state, reason, retry_at_ms
+        self.changes.append(StateChange(self.clock(), state, reason, last_rx_s))
         if state in (VenueState.BACKOFF, VenueState.FAILED, VenueState.STALE) and reason:
             self.last_error = reason
         return VenueStatus(
@@ -90,7 +119,7 @@ class HealthTracker:
 
     def snapshot(self, now_s: float | None = None) -> VenueHealth:
         """The current :class:`VenueHealth`."""
-        now = time.monotonic() if now_s is None else now_s
+        now = self.clock() if now_s is None else now_s
         second = int(now)
         recent = sum(c for s, c in self._buckets if second - _RATE_WINDOW_S < s < second)
         lags = sorted(self._lags)

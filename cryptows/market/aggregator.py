@@ -15,10 +15,18 @@ Rules:
   not ``LIVE`` (a venue with no status yet counts as live: quotes only arrive on live
   connections), or ``max_quote_age_ms > 0`` and the quote is older than that. The reason is kept
   (``"binance backing off: closed by venue with code 1001"``, ``"quote older than 5000 ms"``).
+- **Removed legs.** A (symbol, venue) quote is forgotten when the symbol is no longer watched
+  (:meth:`Aggregator.set_symbols`) or the venue reports it unlisted (a
+  :class:`~cryptows.models.SymbolStatus` with ``unlisted``); its leg leaves the group, so its
+  open opportunities close with ``leg_gone``.
+- **Time.** :meth:`Aggregator.tick` re-checks quote ages (``max_quote_age_ms``), then lets the
+  engine open the candidates that have held for ``confirm_ms`` (the engine's clock is the times
+  passed in: quote receipt times and ``tick``'s ``now_ms``).
 - **Cost.** Legs are kept per comparison group (:func:`comparison_group`), so a quote costs one
   merge, one leg and one ``engine.update`` over its group: O(venues), never a scan of every
   symbol. With ``max_quote_age_ms`` set, the other legs of the group are also re-checked for age
-  (O(venues)); engine work is done only for legs whose usable flag flipped.
+  (O(venues)); engine work is done only for legs whose usable flag flipped. A tick costs
+  O(legs) with ``max_quote_age_ms`` set, plus O(pending candidates).
 - **History.** Per symbol, at most one (ts_ms, mean usable mid) sample per
   ``history_interval_ms``, in a bounded deque: memory stays constant over a run of any length.
 """
@@ -76,6 +84,7 @@ class Aggregator:
         hysteresis_pct: An open opportunity closes below ``threshold_pct - hysteresis_pct``.
         gross: Compare gross spreads instead of net of fees.
         max_quote_age_ms: When positive, a quote older than this is not usable.
+        confirm_ms: A candidate opens only after qualifying for this long (0: at once).
         equivalents: Quote assets declared equivalent, e.g. ``[("USD", "USDT")]``.
         history_size: Samples kept per symbol.
         history_interval_ms: Minimum time between two samples of one symbol.
@@ -92,6 +101,7 @@ class Aggregator:
         gross: bool = False,
         max_quote_age_ms: int = 0,
         equivalents: Iterable[tuple[str, str]] = (),
+        confirm_ms: int = 0,
         history_size: int = 300,
         history_interval_ms: int = 1000,
         demo: bool = False,
@@ -102,6 +112,7 @@ class Aggregator:
             hysteresis_pct=hysteresis_pct,
             gross=gross,
             equivalents=equivalents,
+            confirm_ms=confirm_ms,
         )
         self.max_quote_age_ms = max_quote_age_ms
         self.history_size = history_size
@@ -149,11 +160,8 @@ class Aggregator:
             state = self._states.pop(gone, None)
             if state is None:
                 continue
-            for venue in state.quotes:
-                self._venue_symbols.get(venue, {}).pop(gone, None)
-                key = (venue, gone)
-                if state.legs.pop(key, None) is not None:
-                    events.extend(self.engine.update(state.legs, key, now))
+            for venue in list(state.quotes):
+                events.extend(self._drop(state, venue, now))
             for problem in [k for k in self._symbol_problems if k[1] == gone]:
                 del self._symbol_problems[problem]
         self._order = order
@@ -163,9 +171,14 @@ class Aggregator:
         return events
 
     def set_threshold(self, threshold_pct: float, hysteresis_pct: float) -> None:
-        """Change the arbitrage threshold; it applies from the next evaluation of each pair."""
+        """Change the arbitrage threshold; it applies from the next evaluation of each pair
+        (and to the candidates confirmed by the next tick)."""
         self.engine.threshold = threshold_pct
         self.engine.hold_level = threshold_pct - hysteresis_pct
+
+    def set_confirm_ms(self, confirm_ms: int) -> None:
+        """Change how long a candidate must qualify before it opens (``[arb] confirm_ms``)."""
+        self.engine.confirm_ms = max(0, confirm_ms)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -175,8 +188,7 @@ class Aggregator:
             return self.on_quote(event)
         if isinstance(event, VenueStatus):
             return self.on_status(event)
-        self.on_symbol_status(event)
-        return []
+        return self.on_symbol_status(event)
 
     def on_quote(self, quote: Quote) -> list[ArbEvent]:
         """Merge ``quote`` into its (symbol, venue), update its leg and re-check its pairs."""
@@ -234,27 +246,38 @@ class Aggregator:
             self._recheck(state.legs, (venue, state.symbol), now, events)
         return events
 
-    def on_symbol_status(self, status: SymbolStatus) -> None:
-        """Remember (or, with ``status.ok``, forget) a problem with one symbol on one venue."""
+    def on_symbol_status(self, status: SymbolStatus) -> list[ArbEvent]:
+        """Remember (or, with ``status.ok``, forget) a problem with one symbol on one venue.
+
+        A symbol the venue does not list (``status.unlisted``) also loses that venue's quote:
+        its open opportunities close with ``leg_gone`` (the returned events).
+        """
         key = (status.venue, status.symbol)
         if status.ok:
             self._symbol_problems.pop(key, None)
-        else:
-            self._symbol_problems[key] = status.message
+            return []
+        self._symbol_problems[key] = status.message
+        if not status.unlisted:
+            return []
+        state = self._states.get(status.symbol)
+        if state is None or status.venue not in state.quotes:
+            return []
+        return self._drop(state, status.venue, self._advance(status.ts_ms))
 
     def tick(self, now_ms: int) -> list[ArbEvent]:
-        """Re-check quote ages at ``now_ms``; pairs of legs that aged out close.
+        """Re-check quote ages at ``now_ms`` (pairs of legs that aged out close), then open the
+        candidates that have held for ``confirm_ms``.
 
-        O(legs) to check; engine work only for legs whose usable flag flipped. A no-op when
-        ``max_quote_age_ms`` is 0.
+        With ``max_quote_age_ms`` set, O(legs) to check, engine work only for legs whose usable
+        flag flipped; then O(pending candidates).
         """
         now = self._advance(now_ms)
-        if self.max_quote_age_ms <= 0:
-            return []
         events: list[ArbEvent] = []
-        for legs in self._groups.values():
-            for key in list(legs):
-                self._recheck(legs, key, now, events)
+        if self.max_quote_age_ms > 0:
+            for legs in self._groups.values():
+                for key in list(legs):
+                    self._recheck(legs, key, now, events)
+        events.extend(self.engine.tick(now))
         return events
 
     def close_all(self, now_ms: int) -> list[ArbEvent]:
@@ -400,6 +423,15 @@ class Aggregator:
         legs[key] = msgspec.structs.replace(leg, usable=usable, stale_reason=reason)
         if usable != leg.usable:
             events.extend(self.engine.update(legs, key, now))
+
+    def _drop(self, state: _SymbolState, venue: str, now: int) -> list[ArbEvent]:
+        """Forget ``venue``'s quote of ``state``'s symbol; its pairs close (``leg_gone``)."""
+        state.quotes.pop(venue, None)
+        self._venue_symbols.get(venue, {}).pop(state.symbol, None)
+        key = (venue, state.symbol)
+        if state.legs.pop(key, None) is None:
+            return []
+        return self.engine.update(state.legs, key, now)
 
     def _sample(self, state: _SymbolState, now: int) -> None:
         """Append (now, mean usable mid) to the symbol's history, if any venue has a mid."""

@@ -12,24 +12,64 @@ Specification (the property tests hold the engine to it against a brute-force or
   ``gross`` in gross mode. Executable size is ``min(A.ask_size, B.bid_size)`` (``None`` if
   either is unknown). A pair is *compatible* when both quote assets are equal or declared
   equivalent (then the opportunity carries ``converted = "X=Y"``, the two assets sorted).
+- **Estimated profit**, in ``profit_asset`` = the sell leg's quote asset (``None`` when it is
+  unknown, i.e. the symbol could not be split), for the executable size, net of both taker fees
+  on each leg's own notional, computed exactly as
+  ``size * (B.bid - A.ask) - size * A.ask * fee[A.venue] / 100 - size * B.bid * fee[B.venue] / 100``
+  (``None`` when size is ``None``); also in gross mode. A converted pair counts the two quote
+  assets one for one, as the declared equivalence says.
 - **Qualifies** when both legs are usable, compatible, ``A.ask`` and ``B.bid`` present, and
   metric >= threshold. **Holds** (while open) under the same conditions with
   metric >= threshold - hysteresis.
-- **Lifecycle per pair.** Not open and qualifies: OPEN (peak = net). Open and holds: UPDATE if
-  any of (buy price, buy size, sell price, sell size) differs from the last event's values,
-  else nothing; peak = max(peak, net). Open and does not hold: CLOSE (with the last values
-  that were seen while open, so a stale or vanished price never appears in a close).
+- **Lifecycle per pair**: *idle*, *pending* (a candidate, since ``first``) or *open*. An
+  *evaluation* of a pair at ``now``:
+
+  - idle and qualifies: pending with ``first = now``, ``peak = net``, then as pending below (so
+    with ``confirm_ms = 0`` it opens at once);
+  - pending and qualifies: ``peak = max(peak, net)``; if ``now - first >= confirm_ms``: OPEN at
+    ``now`` (``opened_ms = first``, ``duration_ms = now - first``); else nothing is emitted;
+  - pending and does not qualify: idle, nothing emitted, ``unconfirmed`` + 1;
+  - open and holds: UPDATE if any of (buy price, buy size, sell price, sell size) differs from
+    the last event's values, else nothing; ``peak = max(peak, net)``;
+  - open and does not hold: CLOSE with its ``close_reason``: ``leg_gone`` when a leg is missing
+    or ``A.ask`` / ``B.bid`` is ``None``, else ``leg_stale`` when a leg is not usable, else
+    ``below_threshold``. A close carries the last values seen while open (so a stale or
+    vanished price never appears in a close), with the duration and the legs' ages at ``now``.
+
+  :meth:`ArbitrageEngine.tick` at ``now`` opens, at ``now`` and with their last evaluated
+  values, the pending pairs with ``now - first >= confirm_ms`` whose metric still reaches the
+  threshold (the threshold may have changed since; those that do not go idle, ``unconfirmed``
+  + 1). Pending pairs are confirmed only by their own evaluation or a tick: a candidate that
+  held, with no further update of its legs, opens at the first tick at or after
+  ``first + confirm_ms``. :meth:`ArbitrageEngine.close_all` closes every open pair with
+  ``run_end`` and drops the pending ones (not counted: they did not fail).
+- **Rank and shared leg.** Within a group, the open routes are ordered by ``net_pct``, best
+  first (ties: pair key). ``rank`` is the route's place among the open routes of its symbol
+  (the opportunity's ``symbol``) in that order, 1 = best. ``shared_leg`` is ``"buy"`` when a
+  route earlier in the group's order buys at the same leg (same venue and symbol), ``"sell"``
+  when one sells at the same leg, ``"both"`` when both hold, else ``None``: such routes compete
+  for the same book, their sizes do not add up. Both are reassigned only when the group's set
+  of open routes changes (an OPEN or a CLOSE in the group), at the end of that call, from the
+  nets as last evaluated; between such changes they are kept even if the nets reorder (so a
+  route's rank never flickers with every price). An open route whose rank or shared leg changed
+  by a reassignment gets an UPDATE in that call (unless it has its OPEN or an UPDATE there
+  already, which then carries the new values), with its last values and its duration and ages
+  at ``now``; a CLOSE carries the rank and shared leg last assigned.
 - **Suppression** (for pairs that end an evaluation not open): the first applicable reason of
   quote_mismatch (incompatible quote assets and gross >= threshold), stale_leg (a leg unusable
   and metric >= threshold), below_fees (net mode, gross >= threshold > net). The counter of a
   reason goes up by one when a pair *enters* that reason (its previous evaluation had another
-  reason or none), so a standing condition counts once, not once per frame.
+  reason or none), so a standing condition counts once, not once per frame. ``unconfirmed``
+  counts candidates that went idle before opening (see above).
 - **Cost.** :meth:`ArbitrageEngine.update` re-evaluates only the pairs that involve the changed
   leg, in both directions: O(legs in the group) per update. Pairs not involving it cannot
-  change (their inputs did not), except through time (``max_quote_age_ms``), which the caller
-  handles by marking the aged leg unusable and calling ``update`` for it.
+  change (their inputs did not), except through time: ``max_quote_age_ms`` (the caller marks
+  the aged leg unusable and calls ``update`` for it) and ``confirm_ms`` (the caller calls
+  ``tick``, O(pending pairs)). Rank reassignment sorts the group's open routes (O(k log k) for k
+  open routes) only on the calls that open or close one of them; an update that neither opens
+  nor closes anything pays nothing for it.
 - **Order.** Events of one call are ordered by (buy venue, buy symbol, sell venue, sell
-  symbol).
+  symbol); a call emits at most one event per pair.
 """
 
 from __future__ import annotations
@@ -40,7 +80,15 @@ from dataclasses import dataclass
 
 import msgspec
 
-from cryptows.market.types import ArbEvent, ArbEventType, Leg, Opportunity, SuppressReason
+from cryptows.market.types import (
+    ArbEvent,
+    ArbEventType,
+    CloseReason,
+    Leg,
+    Opportunity,
+    SharedLeg,
+    SuppressReason,
+)
 
 USD_LIKE: frozenset[str] = frozenset(
     {"USD", "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "DAI", "USDE", "PYUSD", "USD1", "RLUSD",
@@ -53,6 +101,8 @@ LegKey = tuple[str, str]
 PairKey = tuple[str, str, str, str]
 """(buy venue, buy symbol, sell venue, sell symbol)."""
 
+_OPEN, _UPDATE, _CLOSE = ArbEventType.OPEN, ArbEventType.UPDATE, ArbEventType.CLOSE
+
 
 def comparison_group(base: str, quote: str) -> str:
     """The group a symbol's legs are compared in, e.g. ``BTC/USD*`` or ``ETH/BTC``."""
@@ -60,10 +110,15 @@ def comparison_group(base: str, quote: str) -> str:
 
 
 @dataclass(slots=True)
-class _Open:
-    opened_ms: int
+class _Route:
+    """A pending or open pair: since when, its peak, and its last evaluated values."""
+
+    first_ms: int
     peak_net: float
     last: Opportunity
+    buy_recv: int
+    sell_recv: int
+    group: str
 
 
 class ArbitrageEngine:
@@ -77,25 +132,41 @@ class ArbitrageEngine:
         hysteresis_pct: float,
         gross: bool = False,
         equivalents: Iterable[tuple[str, str]] = (),
+        confirm_ms: int = 0,
         closed_history: int = 50,
     ) -> None:
         self.fees_pct = dict(fees_pct)
         self.threshold = threshold_pct
         self.hold_level = threshold_pct - hysteresis_pct
         self.gross = gross
+        self.confirm_ms = confirm_ms
+        """A candidate opens only once it has qualified for this long (engine time)."""
         self._equivalent = {frozenset(pair) for pair in equivalents if pair[0] != pair[1]}
-        self._open: dict[PairKey, _Open] = {}
+        self._open: dict[PairKey, _Route] = {}
+        self._pending: dict[PairKey, _Route] = {}
+        self._group_open: dict[str, dict[PairKey, _Route]] = {}
+        """Group -> its open routes (for rank and shared leg)."""
         self._reason: dict[PairKey, SuppressReason] = {}
         self.suppressed: dict[SuppressReason, int] = dict.fromkeys(SuppressReason, 0)
-        """How many times a pair entered each suppression reason."""
+        """How many times a pair entered each suppression reason (``unconfirmed``: how many
+        candidates went idle before opening)."""
         self.closed: deque[Opportunity] = deque(maxlen=closed_history)
         """Recently closed opportunities, newest first."""
+        # Work of the current call, settled (ranked, emitted) at its end.
+        self._opened: list[PairKey] = []
+        self._changed: dict[PairKey, None] = {}
+        self._dirty: set[str] = set()
 
     # -- queries ----------------------------------------------------------------------------
 
     def open_opportunities(self) -> tuple[Opportunity, ...]:
         """Every open opportunity (as of its last evaluation), best net first."""
         return tuple(sorted((o.last for o in self._open.values()), key=lambda o: -o.net_pct))
+
+    @property
+    def pending(self) -> int:
+        """How many candidates are waiting for ``confirm_ms``."""
+        return len(self._pending)
 
     # -- updates ----------------------------------------------------------------------------
 
@@ -109,12 +180,36 @@ class ArbitrageEngine:
             # With leg None (it left the group), the pairs it was part of close.
             self._evaluate((*changed, *key), leg, other, now_ms, events)
             self._evaluate((*key, *changed), other, leg, now_ms, events)
+        if self._changed or self._opened or self._dirty:
+            self._settle(now_ms, events)
+        if len(events) > 1:
+            events.sort(key=_event_order)
+        return events
+
+    def tick(self, now_ms: int) -> list[ArbEvent]:
+        """Open the candidates that have held for ``confirm_ms`` at ``now_ms``. O(pending)."""
+        if not self._pending:
+            return []
+        events: list[ArbEvent] = []
+        due = [pair for pair, p in self._pending.items() if now_ms - p.first_ms >= self.confirm_ms]
+        for pair in due:
+            route = self._pending.pop(pair)
+            last = route.last
+            metric = last.gross_pct if self.gross else last.net_pct
+            if metric >= self.threshold:
+                self._promote(pair, route, now_ms)
+            else:
+                self.suppressed[SuppressReason.UNCONFIRMED] += 1
+        self._settle(now_ms, events)
         events.sort(key=_event_order)
         return events
 
     def close_all(self, now_ms: int) -> list[ArbEvent]:
-        """Close every open opportunity (end of a run)."""
-        events = [self._close(pair, now_ms) for pair in list(self._open)]
+        """Close every open opportunity (``run_end``) and drop the pending candidates."""
+        self._pending.clear()
+        reason = CloseReason.RUN_END
+        events = [self._close(pair, now_ms, reason) for pair in list(self._open)]
+        self._dirty.clear()
         events.sort(key=_event_order)
         return events
 
@@ -126,36 +221,63 @@ class ArbitrageEngine:
         current = self._open.get(pair)
         if buy is None or sell is None or buy.ask is None or sell.bid is None:
             if current is not None:
-                out.append(self._close(pair, now_ms))
+                out.append(self._close(pair, now_ms, CloseReason.LEG_GONE))
+            elif self._pending and self._pending.pop(pair, None) is not None:
+                self.suppressed[SuppressReason.UNCONFIRMED] += 1
             self._reason.pop(pair, None)
             return
         ask, bid = buy.ask, sell.bid
         gross = (bid - ask) / ask * 100
-        fees = self.fees_pct.get(buy.venue, 0.0) + self.fees_pct.get(sell.venue, 0.0)
-        net = gross - fees
+        fee_buy = self.fees_pct.get(buy.venue, 0.0)
+        fee_sell = self.fees_pct.get(sell.venue, 0.0)
+        net = gross - (fee_buy + fee_sell)
         metric = gross if self.gross else net
         compatible, converted = self._compatibility(buy.quote, sell.quote)
-        usable = buy.usable and sell.usable and compatible
-        level = self.hold_level if current is not None else self.threshold
-        if usable and metric >= level:
-            figures = (ask, bid, gross, fees, net)
-            opportunity = self._opportunity(buy, sell, figures, converted, now_ms, current)
-            if current is None:
-                self._open[pair] = _Open(now_ms, net, opportunity)
-                out.append(ArbEvent(type=ArbEventType.OPEN, ts_ms=now_ms, opportunity=opportunity))
-            else:
-                changed = _values(opportunity) != _values(current.last)
-                current.peak_net = max(current.peak_net, net)
+        legs_usable = buy.usable and sell.usable
+        if current is not None:
+            if legs_usable and compatible and metric >= self.hold_level:
+                peak = current.peak_net if current.peak_net >= net else net
+                before = current.last
+                figures = (ask, bid, gross, fee_buy, fee_sell, net)
+                opportunity = self._opportunity(
+                    buy, sell, figures, converted, now_ms, current, peak
+                )
+                current.peak_net = peak
                 current.last = opportunity
-                if changed:
-                    out.append(
-                        ArbEvent(type=ArbEventType.UPDATE, ts_ms=now_ms, opportunity=opportunity)
-                    )
+                current.buy_recv, current.sell_recv = buy.recv_ms, sell.recv_ms
+                # rank and shared_leg are carried over: only the four values can differ here
+                if (ask, buy.ask_size, bid, sell.bid_size) != (
+                    before.buy_price,
+                    before.buy_size,
+                    before.sell_price,
+                    before.sell_size,
+                ):
+                    self._changed[pair] = None
+                self._reason.pop(pair, None)
+                return
+            reason = CloseReason.BELOW_THRESHOLD if legs_usable else CloseReason.LEG_STALE
+            out.append(self._close(pair, now_ms, reason))
+        elif legs_usable and compatible and metric >= self.threshold:
+            route = self._pending.get(pair)
+            if route is None:
+                group = comparison_group(buy.base, buy.quote)
+                route = _Route(now_ms, net, _PLACEHOLDER, buy.recv_ms, sell.recv_ms, group)
+                self._pending[pair] = route
+            elif net > route.peak_net:
+                route.peak_net = net
+            figures = (ask, bid, gross, fee_buy, fee_sell, net)
+            route.last = self._opportunity(
+                buy, sell, figures, converted, now_ms, route, route.peak_net
+            )
+            route.buy_recv, route.sell_recv = buy.recv_ms, sell.recv_ms
+            if now_ms - route.first_ms >= self.confirm_ms:
+                del self._pending[pair]
+                self._promote(pair, route, now_ms)
             self._reason.pop(pair, None)
             return
-        if current is not None:
-            out.append(self._close(pair, now_ms))
-        self._suppress(pair, self._why(gross, metric, compatible, buy.usable and sell.usable))
+        elif self._pending and self._pending.pop(pair, None) is not None:
+            self.suppressed[SuppressReason.UNCONFIRMED] += 1
+        self._suppress(pair, self._why(gross, metric, compatible, legs_usable))
 
     def _why(
         self, gross: float, metric: float, compatible: bool, legs_usable: bool
@@ -190,54 +312,125 @@ class ArbitrageEngine:
         self,
         buy: Leg,
         sell: Leg,
-        figures: tuple[float, float, float, float, float],
+        figures: tuple[float, float, float, float, float, float],
         converted: str | None,
         now_ms: int,
-        current: _Open | None,
+        route: _Route,
+        peak: float,
     ) -> Opportunity:
-        ask, bid, gross, fees, net = figures
-        opened = current.opened_ms if current is not None else now_ms
-        peak = max(current.peak_net, net) if current is not None else net
-        sizes = (buy.ask_size, sell.bid_size)
+        ask, bid, gross, fee_buy, fee_sell, net = figures
+        buy_size, sell_size = buy.ask_size, sell.bid_size
+        if buy_size is None or sell_size is None:
+            size = profit = None
+        else:
+            size = buy_size if buy_size <= sell_size else sell_size
+            profit = size * (bid - ask) - size * ask * fee_buy / 100 - size * bid * fee_sell / 100
+        previous = route.last
         return Opportunity(
             symbol=sell.symbol,
             buy_venue=buy.venue,
             buy_symbol=buy.symbol,
             buy_price=ask,
-            buy_size=buy.ask_size,
+            buy_size=buy_size,
             buy_age_ms=max(0, now_ms - buy.recv_ms),
             sell_venue=sell.venue,
             sell_symbol=sell.symbol,
             sell_price=bid,
-            sell_size=sell.bid_size,
+            sell_size=sell_size,
             sell_age_ms=max(0, now_ms - sell.recv_ms),
             gross_pct=gross,
-            fees_pct=fees,
+            fees_pct=fee_buy + fee_sell,
             net_pct=net,
             peak_net_pct=peak,
-            opened_ms=opened,
-            duration_ms=now_ms - opened,
-            size=None if None in sizes else min(s for s in sizes if s is not None),
+            opened_ms=route.first_ms,
+            duration_ms=now_ms - route.first_ms,
+            size=size,
             converted=converted,
+            est_profit=profit,
+            profit_asset=sell.quote or None,
+            rank=previous.rank,
+            shared_leg=previous.shared_leg,
         )
 
-    def _close(self, pair: PairKey, now_ms: int) -> ArbEvent:
-        state = self._open.pop(pair)
-        last = state.last
-        since_last_event = now_ms - last.opened_ms - last.duration_ms
-        closed = msgspec.structs.replace(
-            last,
-            peak_net_pct=state.peak_net,
-            duration_ms=now_ms - state.opened_ms,
-            buy_age_ms=last.buy_age_ms + since_last_event,
-            sell_age_ms=last.sell_age_ms + since_last_event,
-        )
+    def _promote(self, pair: PairKey, route: _Route, now_ms: int) -> None:
+        """A candidate that held opens at ``now_ms`` (its OPEN is emitted by ``_settle``)."""
+        route.last = _at(route, now_ms, peak_net_pct=route.peak_net)
+        self._open[pair] = route
+        self._group_open.setdefault(route.group, {})[pair] = route
+        self._opened.append(pair)
+        self._dirty.add(route.group)
+
+    def _close(self, pair: PairKey, now_ms: int, reason: CloseReason) -> ArbEvent:
+        route = self._open.pop(pair)
+        group = self._group_open[route.group]
+        del group[pair]
+        if group:
+            self._dirty.add(route.group)
+        else:
+            del self._group_open[route.group]
+        closed = _at(route, now_ms, peak_net_pct=route.peak_net, close_reason=reason)
         self.closed.appendleft(closed)
-        return ArbEvent(type=ArbEventType.CLOSE, ts_ms=now_ms, opportunity=closed)
+        return ArbEvent(type=_CLOSE, ts_ms=now_ms, opportunity=closed)
+
+    def _settle(self, now_ms: int, out: list[ArbEvent]) -> None:
+        """End of a call: re-rank the groups whose open set changed, emit OPENs and UPDATEs."""
+        if self._dirty:
+            for group in self._dirty:
+                self._rerank(group, now_ms)
+            self._dirty.clear()
+        if self._opened:
+            for pair in self._opened:
+                self._changed.pop(pair, None)
+                out.append(ArbEvent(type=_OPEN, ts_ms=now_ms, opportunity=self._open[pair].last))
+            self._opened.clear()
+        if self._changed:
+            for pair in self._changed:
+                route = self._open[pair]
+                out.append(ArbEvent(type=_UPDATE, ts_ms=now_ms, opportunity=route.last))
+            self._changed.clear()
+
+    def _rerank(self, group: str, now_ms: int) -> None:
+        """Assign rank and shared leg to the group's open routes (module docstring)."""
+        routes = self._group_open.get(group)
+        if not routes:
+            return
+        order = sorted(routes.items(), key=lambda item: (-item[1].last.net_pct, item[0]))
+        ranks: dict[str, int] = {}
+        buys: set[tuple[str, str]] = set()
+        sells: set[tuple[str, str]] = set()
+        for pair, route in order:
+            last = route.last
+            rank = ranks[last.symbol] = ranks.get(last.symbol, 0) + 1
+            buy, sell = (pair[0], pair[1]), (pair[2], pair[3])
+            shared: SharedLeg | None
+            if buy in buys:
+                shared = "both" if sell in sells else "buy"
+            else:
+                shared = "sell" if sell in sells else None
+            buys.add(buy)
+            sells.add(sell)
+            if rank != last.rank or shared != last.shared_leg:
+                route.last = _at(route, now_ms, rank=rank, shared_leg=shared)
+                self._changed[pair] = None
 
 
-def _values(o: Opportunity) -> tuple[float, float | None, float, float | None]:
-    return (o.buy_price, o.buy_size, o.sell_price, o.sell_size)
+_PLACEHOLDER = Opportunity(
+    symbol="", buy_venue="", buy_symbol="", buy_price=0.0, buy_size=None, buy_age_ms=0,
+    sell_venue="", sell_symbol="", sell_price=0.0, sell_size=None, sell_age_ms=0, gross_pct=0.0,
+    fees_pct=0.0, net_pct=0.0, peak_net_pct=0.0, opened_ms=0, duration_ms=0, size=None,
+)  # fmt: skip
+"""Stands in for a new candidate's values until its first evaluation builds them."""
+
+
+def _at(route: _Route, now_ms: int, **changes: object) -> Opportunity:
+    """The route's last values as of ``now_ms``: duration and legs' ages advanced."""
+    return msgspec.structs.replace(
+        route.last,
+        duration_ms=now_ms - route.first_ms,
+        buy_age_ms=max(0, now_ms - route.buy_recv),
+        sell_age_ms=max(0, now_ms - route.sell_recv),
+        **changes,
+    )
 
 
 def _event_order(event: ArbEvent) -> PairKey:

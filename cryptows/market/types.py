@@ -7,6 +7,7 @@ analysis command only read them.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 import msgspec
 
@@ -17,11 +18,28 @@ class ArbEventType(StrEnum):
     """Lifecycle of an arbitrage opportunity."""
 
     OPEN = "open"
-    """The metric (net, or gross with ``--gross``) reached the threshold."""
+    """The metric (net, or gross with ``--gross``) reached the threshold and held ``confirm_ms``."""
     UPDATE = "update"
-    """A leg's price or size changed while open."""
+    """A leg's price or size, or the route's ``rank`` or ``shared_leg``, changed while open."""
     CLOSE = "close"
-    """The metric fell below ``threshold - hysteresis``, a leg went stale, or the run ended."""
+    """It ended; :attr:`Opportunity.close_reason` says why (:class:`CloseReason`)."""
+
+
+class CloseReason(StrEnum):
+    """Why an open opportunity closed (the ``reason`` of a ``close`` record)."""
+
+    BELOW_THRESHOLD = "below_threshold"
+    """The metric fell below ``threshold - hysteresis`` (both legs present and usable)."""
+    LEG_STALE = "leg_stale"
+    """A leg's venue is not live, or its quote is older than ``max_quote_age_ms``."""
+    LEG_GONE = "leg_gone"
+    """A leg's quote was removed (unlisted, unsubscribed) or that side of its book is missing."""
+    RUN_END = "run_end"
+    """The run ended (``close_all``)."""
+
+
+SharedLeg = Literal["buy", "sell", "both"]
+"""Which leg a route shares with a better-placed open route (see :attr:`Opportunity.shared_leg`)."""
 
 
 class SuppressReason(StrEnum):
@@ -33,6 +51,8 @@ class SuppressReason(StrEnum):
     """Gross cleared the threshold, net (after both taker fees) did not."""
     QUOTE_MISMATCH = "quote_mismatch"
     """Same base asset, different quote assets not declared equivalent (USD is not USDT)."""
+    UNCONFIRMED = "unconfirmed"
+    """A candidate reached the threshold but stopped qualifying before ``confirm_ms`` passed."""
 
 
 class Leg(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,13 +97,29 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     net_pct: float
     """``gross_pct - fees_pct``."""
     peak_net_pct: float
-    """Best ``net_pct`` seen since the opportunity opened."""
+    """Best ``net_pct`` seen since the first crossing (``opened_ms``)."""
     opened_ms: int
+    """When the candidate first reached the threshold (the ``open`` is emitted ``confirm_ms``
+    or more later)."""
     duration_ms: int
+    """From ``opened_ms`` to this value's evaluation (to the close, in a close)."""
     size: float | None
     """Executable size: ``min(buy_size, sell_size)`` (base asset)."""
     converted: str | None = None
     """Set when the legs' quote assets differ by a declared equivalence, e.g. ``"USD=USDT"``."""
+    est_profit: float | None = None
+    """``size * (sell_price - buy_price)`` minus both legs' taker fees on their notional, in
+    ``profit_asset``; ``None`` when ``size`` is unknown (exact rule: :mod:`.arbitrage`)."""
+    profit_asset: str | None = None
+    """The sell leg's quote asset (``None`` when the symbol could not be split)."""
+    rank: int = 1
+    """1 = the best open route of its symbol by ``net_pct`` (as of the last change of the
+    group's set of open routes)."""
+    shared_leg: SharedLeg | None = None
+    """This route buys (``"buy"``), sells (``"sell"``) or both at the same book side as a
+    better-placed open route: the two compete for one size, which does not add up."""
+    close_reason: CloseReason | None = None
+    """Set on a closed opportunity only."""
 
 
 class ArbEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,3 +225,5 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     """(venue, symbol, message) for symbols a venue cannot stream (e.g. not listed there)."""
     health: tuple[VenueHealth, ...] = ()
     """Every venue's connection health, in venue order (filled by the market service)."""
+    notices: tuple[str, ...] = ()
+    """Warnings about the run so far, oldest first (e.g. a symbol listed on one venue only)."""

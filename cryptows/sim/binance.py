@@ -6,13 +6,15 @@ Speaks the real protocol (developers.binance.com, WebSocket Streams): raw stream
 ``{"result": null, "id": N}`` acks and ``{"error": {"code", "msg"}, "id"}`` errors; an unknown
 but well-formed symbol (or one ``rejected`` by a fault) is acked and then silent, as on the real
 venue; more than 5 client
-messages in a second closes the connection; protocol pings every 20 s. ``bookTicker`` carries
+messages in a second (ping and pong frames included, as on the real venue) closes the
+connection; protocol pings every 20 s. ``bookTicker`` carries
 no event time (spot), ``24hrTicker`` is pushed every second; all prices are decimal strings.
 REST: ``/api/v3/time``, ``/api/v3/exchangeInfo``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
+from websockets.frames import Opcode
 
 from cryptows.sim.market import TopOfBook, decimals
 from cryptows.sim.server import Session, SimVenueServer, now_ms
@@ -46,6 +49,7 @@ class BinanceSession(Session):
         self.combined = parts.path.startswith("/stream")
         self.streams: list[str] = []
         self._recent: deque[float] = deque()
+        self._closing: asyncio.Task[None] | None = None
         self._ticker_sent: dict[str, float] = {}
         initial: list[str] = []
         if parts.path.startswith("/ws/"):
@@ -172,6 +176,11 @@ class BinanceSession(Session):
         if req_id is not None:
             body["id"] = req_id
         await self.send_json(body)
+
+    def on_control_frame(self, opcode: Opcode) -> None:
+        # "A message is considered: a PING frame, a PONG frame, a JSON controlled message".
+        if not self._within_rate_limit() and self._closing is None:
+            self._closing = asyncio.create_task(self.ws.close(1008, "Too many requests"))
 
     def _within_rate_limit(self) -> bool:
         now = time.monotonic()

@@ -5,7 +5,9 @@ with code 1011), ``binance:stall@20=15`` (15 s of total silence, pings unanswere
 ``coinbase:garbage@3``, ``bybit:oversize@8``, ``okx:reject=ETHUSDT`` (refuse one symbol at
 subscribe), ``binance:delist=SOLUSDT`` (not listed at all), ``binance:refuse=451`` (refuse
 handshakes with HTTP 451; ``refuse=0`` accepts again), ``okx:slow=3`` (3 s handshakes),
-``bybit:nopong`` (ignore app-level pings); ``*`` as venue means every venue.
+``bybit:nopong`` (ignore app-level pings), ``*:quiet`` (a market where nothing happens: no data
+pushed, pings and heartbeats still answered; ``quiet=0`` ends it); ``*`` as venue means every
+venue.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "refuse": "refuse handshakes with HTTP status ARG (0 = accept again)",
     "slow": "delay handshakes by ARG seconds",
     "nopong": "ignore app-level pings (ARG 0 = answer again)",
+    "quiet": "push no market data, still answer pings and send heartbeats (ARG 0 = push again)",
 }
 
 _FAULT = re.compile(r"(?P<venue>[a-z*]+):(?P<action>[a-z]+)(?:@(?P<at>[0-9.]+))?(?:=(?P<arg>\S+))?")
@@ -113,6 +116,8 @@ async def apply_fault(server: SimVenueServer, step: FaultStep) -> None:
             faults.handshake_delay_s = float(arg or 3)
         case "nopong":
             faults.no_pong = arg is None or float(arg) != 0
+        case "quiet":
+            faults.quiet = arg is None or float(arg) != 0
 
 
 async def run_script(servers: dict[str, SimVenueServer], steps: list[FaultStep]) -> None:

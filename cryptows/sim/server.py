@@ -6,8 +6,13 @@ HTTP GETs are answered from :meth:`SimVenueServer.rest` with JSON, so the same `
 serves the REST endpoints the client uses (server time, symbol list).
 
 Faults are switched on a live server through :attr:`SimVenueServer.faults` (handshake refusal or
-delay, symbols refused at subscribe, no pongs) and the action methods (drop, close with a code,
-stall, garbage frame, oversize frame). :mod:`cryptows.sim.faults` scripts them over time.
+delay, symbols refused at subscribe, no pongs, a quiet market) and the action methods (drop,
+close with a code, stall, garbage frame, oversize frame). :mod:`cryptows.sim.faults` scripts them
+over time.
+
+A session also sees the client's WebSocket control frames (:meth:`Session.on_control_frame`),
+which the websockets library otherwise answers unseen: Binance counts them against its message
+rate limit.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import Event
 
 from cryptows.sim.market import MarketEngine, TopOfBook
 
@@ -52,6 +59,9 @@ class Faults:
     """Canonical symbols the venue does not list at all (absent from REST too)."""
     no_pong: bool = False
     """Ignore app-level pings (Bybit ``op: ping``, OKX text ``ping``)."""
+    quiet: bool = False
+    """A market where nothing happens: push no market data at all (no changes, no periodic
+    repeats), while pings are still answered and Coinbase heartbeats still sent."""
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -113,7 +123,7 @@ class Session(ABC):
     async def _push_loop(self) -> None:
         while True:
             await asyncio.sleep(self.push_interval_s)
-            if self.stalled:
+            if self.stalled or self.server.faults.quiet:
                 continue
             stamp = now_ms()
             for symbol, channel in list(self.subscriptions()):
@@ -130,6 +140,9 @@ class Session(ABC):
     async def periodic(self) -> None:  # noqa: B027 - optional hook, default: nothing
         """Override for periodic server-side behaviour; runs for the session's lifetime."""
 
+    def on_control_frame(self, opcode: Opcode) -> None:  # noqa: B027 - optional hook
+        """Called for each ping or pong frame from the client (websockets answers pings)."""
+
     def resend_due(self, channel: str) -> bool:
         """Whether ``channel`` is pushed even without a change (e.g. a 1 s ticker)."""
         return False
@@ -145,6 +158,21 @@ class Session(ABC):
     @abstractmethod
     def frames(self, book: TopOfBook, channel: str) -> list[str]:
         """The venue's push frames for ``book`` on ``channel``."""
+
+
+class _SimConnection(ServerConnection):
+    """A server connection that shows the client's control frames to its session."""
+
+    session: Session | None = None
+
+    def process_event(self, event: Event) -> None:
+        if (
+            self.session is not None
+            and isinstance(event, Frame)
+            and event.opcode in (Opcode.PING, Opcode.PONG)
+        ):
+            self.session.on_control_frame(event.opcode)
+        super().process_event(event)
 
 
 class SimVenueServer(ABC):
@@ -178,6 +206,7 @@ class SimVenueServer(ABC):
             self.host,
             self.requested_port,
             process_request=self._process_request,
+            create_connection=_SimConnection,
             ping_interval=self.ping_interval_s,
             ping_timeout=self.ping_timeout_s,
             max_size=2**20,
@@ -185,6 +214,9 @@ class SimVenueServer(ABC):
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
+        for session in list(self.sessions):
+            if session.stalled:  # it reads nothing, so it could not complete a closing handshake
+                session.ws.transport.abort()
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -298,6 +330,8 @@ class SimVenueServer(ABC):
 
     async def _handle(self, ws: ServerConnection) -> None:
         session = self.new_session(ws)
+        if isinstance(ws, _SimConnection):
+            ws.session = session
         self.sessions.add(session)
         self.connections_total += 1
         try:

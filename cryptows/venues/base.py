@@ -12,6 +12,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar, TypeVar
 
 import msgspec
@@ -29,20 +30,51 @@ _EXCERPT_CHARS = 200
 _T = TypeVar("_T")
 
 
+PROBE_DIVISOR = 2.5
+"""A connection silent for ``dead_after_s / PROBE_DIVISOR`` is probed, and probed again after each
+further such silence: at the default bound of 5 s, a ping after 2 s and 4 s without a frame, so
+a quiet but healthy venue's answer has more than half the bound to arrive."""
+
+
+class Probe(StrEnum):
+    """How a quiet connection is asked whether it is still there."""
+
+    APP = "app"
+    """Send :meth:`VenueAdapter.ping_frame`; the venue answers with a frame (a ``Heartbeat``)."""
+    PROTOCOL = "protocol"
+    """Send a WebSocket ping control frame; the venue's pong control frame answers it."""
+
+
 @dataclass(frozen=True, slots=True)
 class HeartbeatPolicy:
-    """How a connection to this venue is kept alive and judged dead."""
+    """How a connection to this venue is kept alive and judged dead.
 
-    app_ping_interval_s: float | None
-    """Send :meth:`VenueAdapter.ping_frame` this often (seconds); ``None``: the venue needs none."""
-    ping_when_idle: bool
-    """If true, the ping timer restarts on every received message (OKX's rule), so a ping is
-    only sent after ``app_ping_interval_s`` of silence."""
-    protocol_ping_interval_s: float | None
-    """WebSocket protocol (control-frame) ping cadence; ``None`` disables client pings."""
-    silence_timeout_s: float
-    """Watchdog bound: with nothing at all (data, pong, heartbeat) received for this long, the
-    connection is presumed dead and replaced."""
+    The feed presumes a connection dead when nothing at all (data, pong, heartbeat) has arrived
+    for the liveness bound ``dead_after_s`` (``[feed]``, 5 s by default). A quiet market still
+    answers pings, a dead feed answers nothing: so once a connection has been silent for
+    :meth:`probe_after` it is probed with :attr:`probe`, and again after each further such
+    silence. Probes are only sent into silence (OKX's rule, and no extra messages against a
+    venue's rate limit while data flows) and, like every client message, no closer together
+    than ``limits.min_send_interval_s``.
+    """
+
+    probe: Probe
+    """How to probe a silent connection."""
+    answer: str
+    """What answers a quiet market's silence, named in the reason when it stays away
+    (``"pong"``, ``"heartbeat"``)."""
+    keepalive_s: float | None = None
+    """Also send :meth:`VenueAdapter.ping_frame` this often whatever the traffic, where the venue
+    asks for that (Bybit: every 20 s); ``None``: not needed."""
+    probe_by_s: float | None = None
+    """Probe no later than this far into a silence, whatever the bound, where the venue itself
+    drops a connection silent for a little longer (OKX: 30 s); ``None``: no such rule."""
+
+    def probe_after(self, dead_after_s: float) -> float:
+        """Seconds of silence after which a connection with liveness bound ``dead_after_s`` is
+        probed (and between two probes while the silence lasts)."""
+        after = dead_after_s / PROBE_DIVISOR
+        return after if self.probe_by_s is None else min(after, self.probe_by_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +208,8 @@ class VenueAdapter(ABC):
         except FrameError as exc:
             return [self.bad_frame(frame, str(exc))]
         except Exception as exc:  # noqa: BLE001 - the contract is that parse never raises
-            return [self.bad_frame(frame, f"unexpected {type(exc).__name__}: {exc}")]
+            bad = self.bad_frame(frame, f"internal error: {type(exc).__name__}: {exc}")
+            return [msgspec.structs.replace(bad, internal=True)]
 
     @abstractmethod
     def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:

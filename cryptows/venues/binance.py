@@ -37,6 +37,7 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Probe,
     VenueAdapter,
     VenueLimits,
     decode_rest,
@@ -108,12 +109,13 @@ class BinanceAdapter(VenueAdapter):
     rest_time_path: ClassVar[str] = "/api/v3/time"
     rest_symbols_path: ClassVar[str] = "/api/v3/exchangeInfo"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
-        app_ping_interval_s=None,
-        ping_when_idle=False,
-        # Our own protocol pings count against the 5 msg/s budget; one per 20 s is negligible
-        # and gives the watchdog a pong to see on a quiet connection.
-        protocol_ping_interval_s=20.0,
-        silence_timeout_s=60.0,
+        # The server's own pings (every 20 s, answered by websockets) prove nothing about the
+        # stream reaching us, so a silent connection gets our protocol ping after
+        # dead_after_s / 2.5 (2 s at the default 5 s bound) and its pong must come back. Pings
+        # count against the 5 incoming messages/s per connection: sent only into silence and
+        # spaced by min_send_interval_s, they cost at most 0.5 message/s at the default bound.
+        probe=Probe.PROTOCOL,
+        answer="pong",
     )
     limits: ClassVar[VenueLimits] = VenueLimits(
         # No documented per-request cap; 200 streams keeps a SUBSCRIBE small.

@@ -45,6 +45,7 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Probe,
     VenueAdapter,
     VenueLimits,
     amount,
@@ -136,15 +137,13 @@ class BybitAdapter(VenueAdapter):
     rest_time_path: ClassVar[str] = "/v5/market/time"
     rest_symbols_path: ClassVar[str] = "/v5/market/instruments-info?category=spot"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
-        # The docs recommend an app-level ping every 20 s; its pong is a visible Heartbeat.
-        app_ping_interval_s=20.0,
-        ping_when_idle=False,
-        # The app-level ping already proves the path both ways every 20 s; control-frame pings
-        # would only add traffic Bybit does not ask for.
-        protocol_ping_interval_s=None,
-        # orderbook.1 pushes every 10 ms on change and repeats itself every 3 s when quiet, and a
-        # pong arrives every 20 s: 30 s of total silence is one missed pong plus 10 s of grace.
-        silence_timeout_s=30.0,
+        # The docs recommend {"op": "ping"} every 20 s (the keepalive); a silent connection is
+        # also pinged after dead_after_s / 2.5 (2 s by default) and its pong must come back. No
+        # limit on pings is documented, and orderbook.1 repeats itself every 3 s on a quiet
+        # market, so a live connection rarely needs more than one probe per 3 s.
+        probe=Probe.APP,
+        answer="pong",
+        keepalive_s=20.0,
     )
     limits: ClassVar[VenueLimits] = VenueLimits(
         max_topics_per_request=10,  # spot: at most 10 args per subscribe request

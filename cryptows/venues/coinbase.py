@@ -60,6 +60,7 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Probe,
     VenueAdapter,
     VenueLimits,
     chunks,
@@ -149,15 +150,13 @@ class CoinbaseAdapter(VenueAdapter):
     rest_time_path: ClassVar[str] = "/time"
     rest_symbols_path: ClassVar[str] = "/products"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
-        # Coinbase has no app-level ping; the heartbeat channel is the liveness signal.
-        app_ping_interval_s=None,
-        ping_when_idle=False,
-        # A protocol ping every 20 s costs nothing against 100 messages/s and still gives the
-        # watchdog a pong if the connection is up but (briefly) has no subscriptions.
-        protocol_ping_interval_s=20.0,
-        # Every subscribed product sends a heartbeat each second: 10 s of total silence is ten
-        # missed heartbeats in a row, far beyond jitter, so the connection is presumed dead.
-        silence_timeout_s=10.0,
+        # The heartbeat channel sends one message per subscribed product per second, so at the
+        # default 5 s bound a dead feed is five missed heartbeats in a row, with no client
+        # message needed. A protocol ping goes out only after dead_after_s / 2.5 of total
+        # silence (never while heartbeats flow): it covers a connection left with no product
+        # and a bound shrunk near the heartbeat period, within 100 client messages/s.
+        probe=Probe.PROTOCOL,
+        answer="heartbeat",
     )
     limits: ClassVar[VenueLimits] = VenueLimits(
         # 50 products (x 2 channels) per message: no documented cap, but one bad id voids the

@@ -53,6 +53,7 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Probe,
     VenueAdapter,
     VenueLimits,
     decode_rest,
@@ -146,15 +147,12 @@ class OkxAdapter(VenueAdapter):
     rest_time_path: ClassVar[str] = "/api/v5/public/time"
     rest_symbols_path: ClassVar[str] = "/api/v5/public/instruments?instType=SPOT"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
-        # OKX's rule: after every received message restart an N < 30 s timer and send "ping"
-        # when it fires. 20 s leaves 10 s for the "pong" before the server's own 30 s cut.
-        app_ping_interval_s=20.0,
-        ping_when_idle=True,
-        # OKX documents no protocol-level pings; the text ping is the contract.
-        protocol_ping_interval_s=None,
-        # With a ping after 20 s of silence, 30 s without even a pong means the link is dead
-        # (the server itself drops a connection after 30 s without data).
-        silence_timeout_s=30.0,
+        # OKX's rule: restart an N < 30 s timer on every received message and send "ping" when
+        # it fires, expecting "pong". N = dead_after_s / 2.5 (2 s by default), and never more
+        # than 20 s, so the server's own cut after 30 s without data never comes first.
+        probe=Probe.APP,
+        answer="pong",
+        probe_by_s=20.0,
     )
     limits: ClassVar[VenueLimits] = VenueLimits(
         # The channels of one request may total 64 KB; 100 args is about 5 KB.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -31,10 +32,18 @@ ARB_FIELDS: dict[str, tuple[type, ...]] = {
     "fees_pct": NUM,
     "net_pct": NUM,
     "peak_net_pct": NUM,
+    "est_profit": (*NUM, type(None)),
+    "profit_asset": (str, type(None)),
+    "opened_ms": (int,),
     "duration_ms": (int,),
+    "rank": (int,),
+    "shared_leg": (str, type(None)),
     "converted": (str, type(None)),
+    "reason": (str, type(None)),
     "demo": (bool,),
 }
+CLOSE_REASONS = {"below_threshold", "leg_stale", "leg_gone", "run_end"}
+CONFIRM_MS = 250  # the default [arb] confirm_ms
 VENUE_FIELDS = {"type": (str,), "ts_ms": (int,), "venue": (str,), "state": (str,),
                 "reason": (str,), "demo": (bool,)}  # fmt: skip
 
@@ -59,7 +68,8 @@ def test_arb_demo_json_open_close_pairs_and_valid_lines() -> None:
         timeout=bound(90),
     )
     assert result.returncode == 0, result.stderr
-    opened: dict[tuple[str, str, str, str], dict[str, object]] = {}
+    opened: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    reasons: set[str] = set()
     pairs = 0
     for line in result.stdout.splitlines():
         obj = json.loads(line)
@@ -79,20 +89,39 @@ def test_arb_demo_json_open_close_pairs_and_valid_lines() -> None:
             (obj["sell_price"] - obj["buy_price"]) / obj["buy_price"] * 100
         )
         assert obj["peak_net_pct"] >= obj["net_pct"] - 1e-9 or obj["type"] == "close"
+        # ts_ms is the event, opened_ms the first crossing, duration_ms the time between them.
+        assert obj["ts_ms"] - obj["opened_ms"] == obj["duration_ms"] >= 0
+        assert obj["rank"] >= 1
+        assert obj["shared_leg"] in (None, "buy", "sell", "both")
+        assert obj["profit_asset"] == "USDT"
+        size, buy, sell = obj["size"], obj["buy_price"], obj["sell_price"]
+        if size is None:
+            assert obj["est_profit"] is None
+        else:
+            # Each fee is charged on its own leg's notional, between buy and sell price.
+            gain, fees = size * (sell - buy), obj["fees_pct"] / 100
+            assert gain - size * sell * fees - 1e-9 <= obj["est_profit"] <= gain - size * buy * fees
         key = (obj["buy_venue"], obj["buy_symbol"], obj["sell_venue"], obj["sell_symbol"])
         if obj["type"] == "open":
             assert key not in opened, f"duplicate open for {key}"
             assert obj["net_pct"] >= 0.1
+            assert obj["duration_ms"] >= CONFIRM_MS, "opened before it held for confirm_ms"
+            assert obj["reason"] is None
             opened[key] = obj
         elif obj["type"] == "update":
             assert key in opened
+            assert obj["reason"] is None
+            assert obj["opened_ms"] == opened[key]["opened_ms"]
         else:
             assert key in opened, f"close without open for {key}"
-            assert obj["duration_ms"] >= 0
+            assert obj["reason"] in CLOSE_REASONS
+            assert obj["opened_ms"] == opened[key]["opened_ms"]
+            reasons.add(obj["reason"])
             del opened[key]
             pairs += 1
     assert not opened, "every open must be closed by the end of the run"
     assert pairs >= 1, "the simulator's dislocations should produce an open/close pair"
+    assert reasons, "every close says why"
     assert "arb: " in result.stderr
     assert "best net" in result.stderr
     assert "Traceback" not in result.stderr

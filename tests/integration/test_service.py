@@ -83,7 +83,7 @@ async def test_every_venue_quotes_reach_the_snapshot_with_health(cluster: SimClu
 def test_one_staleness_rule_for_quotes_arb_and_the_snapshot() -> None:
     """A venue that went down: the snapshot, the quotes table, the arb view and the arbitrage
     engine all treat its quote as unusable, for the same reason."""
-    settings = load_settings(None, overrides={"arb.threshold_pct": 0.1})
+    settings = load_settings(None, overrides={"arb.threshold_pct": 0.1, "arb.confirm_ms": 0})
     now = 1_000_000
     market = LiveMarket(settings, parse_symbols(["BTCUSDT"]), ("binance", "okx"), clock=lambda: now)
     events = market.subscribe()

@@ -97,9 +97,13 @@ async def test_a_dropped_venue_greys_out_with_its_reason_and_comes_back(
 
         def okx_down(text: str) -> bool:
             lines = [ln for ln in text.splitlines() if ln.startswith("okx ")]
-            return all(" live " not in ln for ln in lines) and any("503" in ln for ln in lines)
+            return len(lines) == 2 and all(" live " not in ln for ln in lines)  # pane + health
 
-        await _until(app, okx_down, 10)
+        text = await _until(app, okx_down, 10)
+        assert all("backing off" in ln or "backoff" in ln
+                   for ln in text.splitlines() if ln.startswith("okx "))  # fmt: skip
+        okx_health = next(h for h in market.snapshot().health if h.venue == "okx")
+        assert "503" in okx_health.last_error
         snap = app.last_snapshot
         assert snap is not None
         okx_quotes = [q for v in snap.symbols for q in v.quotes if q.venue == "okx"]

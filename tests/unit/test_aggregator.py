@@ -183,7 +183,7 @@ def test_on_quote_rechecks_the_age_of_the_other_legs() -> None:
     assert _types(agg.on_quote(_q("binance", 100.0, 100.1, 2100))) == [ArbEventType.OPEN]
 
 
-def test_tick_without_max_age_is_a_no_op() -> None:
+def test_tick_without_max_age_or_candidates_is_a_no_op() -> None:
     agg = _agg()
     agg.on_quote(_q("binance", 100.0, 100.1, 1000))
     agg.on_quote(_q("okx", 101.0, 101.1, 1001))
@@ -263,7 +263,12 @@ def test_snapshot_orders_configured_symbols_first_then_others_sorted_and_venues_
     assert [q.venue for q in snap.symbols[1].quotes] == ["binance", "okx"]
     assert [v for v, _, _ in snap.venue_states] == ["binance", "coinbase", "okx"]
     assert snap.venue_states[1] == ("coinbase", "connecting", "")
-    assert [r for r, _ in snap.suppressed] == ["stale_leg", "below_fees", "quote_mismatch"]
+    assert [r for r, _ in snap.suppressed] == [
+        "stale_leg",
+        "below_fees",
+        "quote_mismatch",
+        "unconfirmed",
+    ]
     assert snap.demo is True
     assert snap.ts_ms == 10
 
@@ -393,6 +398,7 @@ def test_legs_of_other_groups_never_meet() -> None:
         "stale_leg": 0,
         "below_fees": 0,
         "quote_mismatch": 0,
+        "unconfirmed": 0,
     }
 
 
@@ -482,3 +488,101 @@ def test_best_prices_match_a_brute_force_over_usable_quotes(
     for o in agg.engine.open_opportunities():
         assert usable(o.buy_venue)
         assert usable(o.sell_venue)
+
+
+# -- close reasons, confirmation on the engine's clock -------------------------------------------
+
+
+def _reasons(events: list[Any]) -> list[str | None]:
+    return [e.opportunity.close_reason for e in events]
+
+
+def test_close_reasons_from_the_aggregator() -> None:
+    # leg_stale: the venue is not live
+    agg = _agg()
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    events = agg.on_status(_status("okx", VenueState.STALE, 1500, "no frame for 5 s"))
+    assert _reasons(events) == ["leg_stale"]
+
+    # leg_stale: the quote aged out (max_quote_age_ms), seen by a tick
+    agg = _agg(max_quote_age_ms=500)
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    assert _reasons(agg.tick(1501)) == ["leg_stale"]
+
+    # leg_gone: that side of the book went missing
+    agg = _agg()
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    assert _reasons(agg.on_quote(_q("okx", None, 101.1, 1002))) == ["leg_gone"]
+
+    # below_threshold, then run_end
+    agg = _agg()
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    assert _reasons(agg.on_quote(_q("okx", 100.0, 100.1, 1002))) == ["below_threshold"]
+    agg.on_quote(_q("okx", 101.0, 101.1, 1003))
+    assert _reasons(agg.close_all(1004)) == ["run_end"]
+
+
+def test_unlisted_symbol_removes_the_venues_quote_and_closes_with_leg_gone() -> None:
+    agg = _agg()
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    # A transient problem keeps the quote (its freshness rules decide).
+    silent = SymbolStatus(venue="okx", symbol="BTCUSDT", message="no data for 60 s", ts_ms=1100)
+    assert agg.on_event(silent) == []
+    unlisted = SymbolStatus(
+        venue="okx", symbol="BTCUSDT", message="not listed on okx", unlisted=True, ts_ms=1200
+    )
+    events = agg.on_event(unlisted)
+    assert _types(events) == [ArbEventType.CLOSE]
+    assert _reasons(events) == ["leg_gone"]
+    assert events[0].ts_ms == 1200
+    assert [q.venue for q in _view(agg, 1300).quotes] == ["binance"]
+    assert agg.on_event(unlisted) == []  # already gone
+
+
+def test_unwatched_symbol_closes_with_leg_gone() -> None:
+    agg = _agg(("BTCUSDT", "ETHUSDT"))
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    agg.on_quote(_q("okx", 101.0, 101.1, 1001))
+    events = agg.set_symbols([parse_symbol("ETHUSDT")], 2000)
+    assert _types(events) == [ArbEventType.CLOSE]
+    assert _reasons(events) == ["leg_gone"]
+
+
+def test_confirmation_runs_on_frame_times_and_ticks() -> None:
+    agg = _agg(confirm_ms=250)
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    assert agg.on_quote(_q("okx", 101.0, 101.1, 1010)) == []  # crosses at 1010
+    assert agg.tick(1100) == []
+    # A frame for other pairs of the group (new candidates, due at 1550) does not confirm it...
+    assert agg.on_quote(_q("bybit", 100.5, 100.55, 1300)) == []
+    # ...the next tick does, with the tick's time as ts_ms; the younger candidates wait.
+    (opened,) = agg.tick(1350)
+    assert opened.type is ArbEventType.OPEN
+    o = opened.opportunity
+    assert (o.buy_venue, o.sell_venue) == ("binance", "okx")
+    assert (opened.ts_ms, o.opened_ms, o.duration_ms) == (1350, 1010, 340)
+    assert (o.buy_age_ms, o.sell_age_ms) == (350, 340)
+    assert _types(agg.tick(1550)) == [ArbEventType.OPEN, ArbEventType.OPEN]
+
+
+def test_a_blip_at_the_threshold_opens_nothing_and_is_counted() -> None:
+    agg = _agg(("ETHUSDT",), confirm_ms=250)
+    agg.on_quote(_q("binance", 10.0, 10.01, 2000, symbol="ETHUSDT"))
+    assert agg.on_quote(_q("coinbase", 10.1, 10.2, 2100, symbol="ETHUSDT")) == []  # net 0.7 %
+    assert agg.on_quote(_q("coinbase", 10.0, 10.2, 2101, symbol="ETHUSDT")) == []  # gone again
+    assert agg.tick(2500) == []
+    assert agg.engine.open_opportunities() == ()
+    assert dict(agg.snapshot(2500).suppressed)["unconfirmed"] == 1
+
+
+def test_set_confirm_ms_applies_to_the_next_candidates() -> None:
+    agg = _agg()
+    agg.set_confirm_ms(300)
+    agg.on_quote(_q("binance", 100.0, 100.1, 1000))
+    assert agg.on_quote(_q("okx", 101.0, 101.1, 1001)) == []
+    assert _types(agg.on_quote(_q("okx", 101.0, 101.2, 1301))) == [ArbEventType.OPEN]

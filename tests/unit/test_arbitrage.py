@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptows.market.arbitrage import ArbitrageEngine, comparison_group
-from cryptows.market.types import ArbEvent, ArbEventType, Leg, Opportunity, SuppressReason
+from cryptows.market.types import (
+    ArbEvent,
+    ArbEventType,
+    CloseReason,
+    Leg,
+    Opportunity,
+    SuppressReason,
+)
 
 LegKey = tuple[str, str]
 PairKey = tuple[str, str, str, str]
@@ -38,46 +45,87 @@ STALE, BELOW, MISMATCH = (
 
 
 @dataclass
-class _OracleOpen:
-    opened_ms: int
+class _OracleRoute:
+    """A pending or open pair: the first crossing, the peak, the values last evaluated."""
+
+    first_ms: int
     peak_net: float
     last: Opportunity
     buy_recv_ms: int
     sell_recv_ms: int
 
 
+Values = tuple[float, float | None, float, float | None, int, str | None]
+
+
+def _event_values(o: Opportunity) -> Values:
+    return (o.buy_price, o.buy_size, o.sell_price, o.sell_size, o.rank, o.shared_leg)
+
+
 @dataclass
 class Oracle:
-    """Brute force: every step re-evaluates all ordered pairs of the group."""
+    """Brute force: every step re-evaluates all ordered pairs of the group, re-ranks by
+    comparing every open route with every other, and finds UPDATEs by comparing each open
+    route's values with those of its last event."""
 
     fees: Mapping[str, float]
     threshold: float
     hysteresis: float
     gross: bool = False
     equivalents: tuple[tuple[str, str], ...] = ()
-    open: dict[PairKey, _OracleOpen] = field(default_factory=dict)
+    confirm_ms: int = 0
+    open: dict[PairKey, _OracleRoute] = field(default_factory=dict)
+    pending: dict[PairKey, _OracleRoute] = field(default_factory=dict)
+    emitted: dict[PairKey, Values] = field(default_factory=dict)
+    """Open pair -> the values of its last event."""
+    groups: dict[PairKey, str] = field(default_factory=dict)
     reason: dict[PairKey, SuppressReason] = field(default_factory=dict)
     suppressed: dict[SuppressReason, int] = field(
         default_factory=lambda: dict.fromkeys(SuppressReason, 0)
     )
     closed: list[Opportunity] = field(default_factory=list)
 
-    def step(self, legs: Mapping[LegKey, Leg], now_ms: int) -> list[ArbEvent]:
+    def step(self, legs: Mapping[LegKey, Leg], changed: LegKey, now_ms: int) -> list[ArbEvent]:
+        """``update(legs, changed, now_ms)``: the pairs involving ``changed`` are evaluated
+        (the others are re-evaluated too, as a check that nothing else moves, but may not
+        confirm a candidate)."""
+        before = self._open_sets()
         live = {
             (a[0], a[1], b[0], b[1]) for a in legs for b in legs if a[0] != b[0]
         }  # different venues only
         events: list[ArbEvent] = []
-        # Iterating the pair keys in sorted order yields the events in the specified order.
-        for pair in sorted(live | set(self.open) | set(self.reason)):
+        for pair in sorted(live | set(self.open) | set(self.pending) | set(self.reason)):
             buy = legs.get((pair[0], pair[1]))
             sell = legs.get((pair[2], pair[3]))
-            event = self._pair(pair, buy, sell, now_ms)
-            if event is not None:
-                events.append(event)
-        return events
+            involved = changed in ((pair[0], pair[1]), (pair[2], pair[3]))
+            self._pair(pair, buy, sell, now_ms, involved, events)
+        return self._settle(before, now_ms, events)
+
+    def tick(self, now_ms: int) -> list[ArbEvent]:
+        before = self._open_sets()
+        for pair in sorted(self.pending):
+            route = self.pending[pair]
+            if now_ms - route.first_ms < self.confirm_ms:
+                continue
+            del self.pending[pair]
+            metric = route.last.gross_pct if self.gross else route.last.net_pct
+            if metric >= self.threshold:
+                self._open_route(pair, route, now_ms)
+            else:
+                self.suppressed[SuppressReason.UNCONFIRMED] += 1
+        return self._settle(before, now_ms, [])
 
     def close_all(self, now_ms: int) -> list[ArbEvent]:
-        return [self._close(pair, now_ms) for pair in sorted(self.open)]
+        self.pending.clear()
+        return [self._close(pair, now_ms, CloseReason.RUN_END) for pair in sorted(self.open)]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _open_sets(self) -> dict[str, frozenset[PairKey]]:
+        sets: dict[str, set[PairKey]] = {}
+        for pair in self.open:
+            sets.setdefault(self.groups[pair], set()).add(pair)
+        return {g: frozenset(s) for g, s in sets.items()}
 
     def _compatible(self, a: str, b: str) -> tuple[bool, str | None]:
         if a == b:
@@ -88,30 +136,40 @@ class Oracle:
         return False, None
 
     def _pair(
-        self, pair: PairKey, buy: Leg | None, sell: Leg | None, now_ms: int
-    ) -> ArbEvent | None:
+        self,
+        pair: PairKey,
+        buy: Leg | None,
+        sell: Leg | None,
+        now_ms: int,
+        involved: bool,
+        events: list[ArbEvent],
+    ) -> None:
         state = self.open.get(pair)
         if buy is None or sell is None or buy.ask is None or sell.bid is None:
             # No price to compare: nothing qualifies, nothing is suppressed.
             self.reason.pop(pair, None)
-            return self._close(pair, now_ms) if state is not None else None
+            if state is not None:
+                events.append(self._close(pair, now_ms, CloseReason.LEG_GONE))
+            if self.pending.pop(pair, None) is not None:
+                self.suppressed[SuppressReason.UNCONFIRMED] += 1
+            return
         ask, bid = buy.ask, sell.bid
         gross = (bid - ask) / ask * 100
-        fees = self.fees.get(buy.venue, 0.0) + self.fees.get(sell.venue, 0.0)
+        fee_a = self.fees.get(buy.venue, 0.0)
+        fee_b = self.fees.get(sell.venue, 0.0)
+        fees = fee_a + fee_b
         net = gross - fees
         metric = gross if self.gross else net
         compatible, converted = self._compatible(buy.quote, sell.quote)
         both_usable = buy.usable and sell.usable
-        level = self.threshold if state is None else self.threshold - self.hysteresis
-        if both_usable and compatible and metric >= level:
-            self.reason.pop(pair, None)
-            opened = now_ms if state is None else state.opened_ms
-            peak = net if state is None else max(state.peak_net, net)
+
+        def build(route: _OracleRoute, peak: float) -> Opportunity:
             if buy.ask_size is None or sell.bid_size is None:
-                size = None
+                size = profit = None
             else:
                 size = min(buy.ask_size, sell.bid_size)
-            opportunity = Opportunity(
+                profit = size * (bid - ask) - size * ask * fee_a / 100 - size * bid * fee_b / 100
+            return Opportunity(
                 symbol=sell.symbol,
                 buy_venue=buy.venue,
                 buy_symbol=buy.symbol,
@@ -127,23 +185,41 @@ class Oracle:
                 fees_pct=fees,
                 net_pct=net,
                 peak_net_pct=peak,
-                opened_ms=opened,
-                duration_ms=now_ms - opened,
+                opened_ms=route.first_ms,
+                duration_ms=now_ms - route.first_ms,
                 size=size,
                 converted=converted,
+                est_profit=profit,
+                profit_asset=sell.quote or None,
+                rank=route.last.rank,
+                shared_leg=route.last.shared_leg,
             )
-            if state is None:
-                self.open[pair] = _OracleOpen(now_ms, net, opportunity, buy.recv_ms, sell.recv_ms)
-                return ArbEvent(type=OPEN, ts_ms=now_ms, opportunity=opportunity)
-            before = state.last
-            state.peak_net, state.last = peak, opportunity
-            state.buy_recv_ms, state.sell_recv_ms = buy.recv_ms, sell.recv_ms
-            old = (before.buy_price, before.buy_size, before.sell_price, before.sell_size)
-            new = (ask, buy.ask_size, bid, sell.bid_size)
-            if old != new:
-                return ArbEvent(type=UPDATE, ts_ms=now_ms, opportunity=opportunity)
-            return None
-        event = self._close(pair, now_ms) if state is not None else None
+
+        if state is not None:
+            if both_usable and compatible and metric >= self.threshold - self.hysteresis:
+                self.reason.pop(pair, None)
+                state.peak_net = max(state.peak_net, net)
+                state.last = build(state, state.peak_net)
+                state.buy_recv_ms, state.sell_recv_ms = buy.recv_ms, sell.recv_ms
+                return
+            why = CloseReason.LEG_STALE if not both_usable else CloseReason.BELOW_THRESHOLD
+            events.append(self._close(pair, now_ms, why))
+        elif both_usable and compatible and metric >= self.threshold:
+            self.reason.pop(pair, None)
+            route = self.pending.get(pair)
+            if route is None:
+                route = _OracleRoute(now_ms, net, _BLANK, buy.recv_ms, sell.recv_ms)
+                self.pending[pair] = route
+                self.groups[pair] = comparison_group(buy.base, buy.quote)
+            route.peak_net = max(route.peak_net, net)
+            route.last = build(route, route.peak_net)
+            route.buy_recv_ms, route.sell_recv_ms = buy.recv_ms, sell.recv_ms
+            if involved and now_ms - route.first_ms >= self.confirm_ms:
+                del self.pending[pair]
+                self._open_route(pair, route, now_ms)
+            return
+        elif self.pending.pop(pair, None) is not None:
+            self.suppressed[SuppressReason.UNCONFIRMED] += 1
         # The pair ends this evaluation not open: the first applicable reason.
         reason: SuppressReason | None = None
         if not compatible and gross >= self.threshold:
@@ -158,19 +234,71 @@ class Oracle:
             if self.reason.get(pair) != reason:
                 self.suppressed[reason] += 1
             self.reason[pair] = reason
-        return event
 
-    def _close(self, pair: PairKey, now_ms: int) -> ArbEvent:
-        state = self.open.pop(pair)
-        closed = msgspec.structs.replace(
-            state.last,
-            peak_net_pct=state.peak_net,
-            duration_ms=now_ms - state.opened_ms,
-            buy_age_ms=max(0, now_ms - state.buy_recv_ms),
-            sell_age_ms=max(0, now_ms - state.sell_recv_ms),
+    def _as_of(self, route: _OracleRoute, now_ms: int, **changes: Any) -> Opportunity:
+        return msgspec.structs.replace(
+            route.last,
+            duration_ms=now_ms - route.first_ms,
+            buy_age_ms=max(0, now_ms - route.buy_recv_ms),
+            sell_age_ms=max(0, now_ms - route.sell_recv_ms),
+            **changes,
         )
+
+    def _open_route(self, pair: PairKey, route: _OracleRoute, now_ms: int) -> None:
+        route.last = self._as_of(route, now_ms, peak_net_pct=route.peak_net)
+        self.open[pair] = route
+
+    def _settle(
+        self, before: dict[str, frozenset[PairKey]], now_ms: int, events: list[ArbEvent]
+    ) -> list[ArbEvent]:
+        after = self._open_sets()
+        for group in set(before) | set(after):
+            if before.get(group) != after.get(group):
+                self._rank(after.get(group, frozenset()), now_ms)
+        for pair in sorted(self.open):
+            route = self.open[pair]
+            values = _event_values(route.last)
+            if pair not in self.emitted:
+                events.append(ArbEvent(type=OPEN, ts_ms=now_ms, opportunity=route.last))
+            elif values != self.emitted[pair]:
+                events.append(ArbEvent(type=UPDATE, ts_ms=now_ms, opportunity=route.last))
+            self.emitted[pair] = values
+        return sorted(events, key=lambda e: pair_of(e.opportunity))
+
+    def _rank(self, pairs: frozenset[PairKey], now_ms: int) -> None:
+        """Brute force: a route's betters are the open routes of its group with a higher net
+        (equal net: a smaller pair key)."""
+        for pair in pairs:
+            mine = self.open[pair].last
+            betters = [
+                q
+                for q in pairs
+                if self.open[q].last.net_pct > mine.net_pct
+                or (self.open[q].last.net_pct == mine.net_pct and q < pair)
+            ]
+            rank = 1 + sum(1 for q in betters if self.open[q].last.symbol == mine.symbol)
+            buy = any(q[:2] == pair[:2] for q in betters)
+            sell = any(q[2:] == pair[2:] for q in betters)
+            shared = "both" if buy and sell else "buy" if buy else "sell" if sell else None
+            if (rank, shared) != (mine.rank, mine.shared_leg):
+                self.open[pair].last = self._as_of(
+                    self.open[pair], now_ms, rank=rank, shared_leg=shared
+                )
+
+    def _close(self, pair: PairKey, now_ms: int, why: CloseReason) -> ArbEvent:
+        route = self.open.pop(pair)
+        self.emitted.pop(pair)
+        closed = self._as_of(route, now_ms, peak_net_pct=route.peak_net, close_reason=why)
         self.closed.append(closed)
         return ArbEvent(type=CLOSE, ts_ms=now_ms, opportunity=closed)
+
+
+_BLANK = Opportunity(
+    symbol="", buy_venue="", buy_symbol="", buy_price=0.0, buy_size=None, buy_age_ms=0,
+    sell_venue="", sell_symbol="", sell_price=0.0, sell_size=None, sell_age_ms=0, gross_pct=0.0,
+    fees_pct=0.0, net_pct=0.0, peak_net_pct=0.0, opened_ms=0, duration_ms=0, size=None,
+)  # fmt: skip
+"""A new candidate's values before its first evaluation (rank 1, no shared leg)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,11 +409,12 @@ class Config:
     gross: bool
     equivalents: tuple[tuple[str, str], ...]
     slots: tuple[LegKey, ...]
+    confirm_ms: int = 0
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "set", "touch" (same prices, new receive time) or "remove"
+    kind: str  # "set", "touch" (same prices, new receive time), "remove" or "tick"
     slot: int
     dt_ms: int
     bid_tick: int = 0
@@ -318,12 +447,13 @@ def configs(draw: st.DrawFn) -> Config:
         gross=draw(st.booleans()),
         equivalents=(("USD", "USDT"),) if draw(st.booleans()) else (),
         slots=slots,
+        confirm_ms=draw(st.sampled_from([0, 0, 1, 100, 250, 400])),
     )
 
 
 @st.composite
 def steps(draw: st.DrawFn, n_slots: int) -> Step:
-    kind = draw(st.sampled_from(["set"] * 6 + ["touch", "remove"]))
+    kind = draw(st.sampled_from(["set"] * 6 + ["touch", "remove", "tick", "tick"]))
     slot = draw(st.integers(0, n_slots - 1))
     dt_ms = draw(st.integers(1, 500))
     if kind != "set":
@@ -385,18 +515,31 @@ def _check_invariants(
     tracked: set[PairKey],
     now: int,
 ) -> None:
+    assert len({pair_of(e.opportunity) for e in events}) == len(events), "two events, one pair"
     for event in events:
         o = event.opportunity
         pair = pair_of(o)
         assert event.ts_ms == now
         assert o.buy_venue != o.sell_venue
+        assert o.opened_ms + o.duration_ms == now
+        assert o.rank >= 1
+        assert o.shared_leg in (None, "buy", "sell", "both")
         if event.type is CLOSE:
             assert pair in tracked, f"CLOSE for a pair not open: {pair}"
             tracked.discard(pair)
+            buy_leg, sell_leg = legs.get(pair[:2]), legs.get(pair[2:])
+            if buy_leg is None or sell_leg is None or buy_leg.ask is None or sell_leg.bid is None:
+                assert o.close_reason is CloseReason.LEG_GONE
+            elif not (buy_leg.usable and sell_leg.usable):
+                assert o.close_reason is CloseReason.LEG_STALE
+            else:
+                assert o.close_reason is CloseReason.BELOW_THRESHOLD
             continue
+        assert o.close_reason is None
         if event.type is OPEN:
             assert pair not in tracked, f"second OPEN without CLOSE: {pair}"
             tracked.add(pair)
+            assert o.duration_ms >= config.confirm_ms, "opened before confirm_ms"
             level = config.threshold
         else:
             assert pair in tracked, f"UPDATE for a pair not open: {pair}"
@@ -414,10 +557,33 @@ def _check_invariants(
         metric = o.gross_pct if config.gross else o.net_pct
         assert metric >= level
         assert o.peak_net_pct >= o.net_pct
+        assert o.profit_asset == sell.quote
+        if o.size is None:
+            assert o.est_profit is None
+        else:
+            notional_fees = o.size * (o.buy_price * config.fees[o.buy_venue] + o.sell_price
+                                      * config.fees[o.sell_venue]) / 100  # fmt: skip
+            expected = o.size * (o.sell_price - o.buy_price) - notional_fees
+            assert o.est_profit == pytest.approx(expected, abs=1e-9)
+
+
+def _check_ranks(open_now: tuple[Opportunity, ...]) -> None:
+    """Within a symbol the open routes' ranks are 1..n; a rank-1 route shares nothing."""
+    by_symbol: dict[str, list[int]] = {}
+    for o in open_now:
+        by_symbol.setdefault(o.symbol, []).append(o.rank)
+    for ranks in by_symbol.values():
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))
+    legs_seen = [(pair_of(o)[:2], pair_of(o)[2:]) for o in open_now]
+    for o in open_now:
+        if o.shared_leg in ("buy", "both"):
+            assert sum(b == pair_of(o)[:2] for b, _ in legs_seen) >= 2
+        if o.shared_leg in ("sell", "both"):
+            assert sum(s == pair_of(o)[2:] for _, s in legs_seen) >= 2
 
 
 @settings(
-    max_examples=300,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -429,6 +595,7 @@ def test_engine_matches_brute_force_oracle(scenario: tuple[Config, list[Step]]) 
         "hysteresis_pct": config.hysteresis,
         "gross": config.gross,
         "equivalents": config.equivalents,
+        "confirm_ms": config.confirm_ms,
     }
     engine = ArbitrageEngine(config.fees, closed_history=10_000, **kwargs)
     oracle = Oracle(
@@ -437,17 +604,21 @@ def test_engine_matches_brute_force_oracle(scenario: tuple[Config, list[Step]]) 
         hysteresis=config.hysteresis,
         gross=config.gross,
         equivalents=config.equivalents,
+        confirm_ms=config.confirm_ms,
     )
     legs: dict[LegKey, Leg] = {}
     tracked: set[PairKey] = set()
     now = 1_000
     for step in plan:
         now += step.dt_ms
-        key = config.slots[step.slot]
-        _apply(step, key, legs, now)
-
-        got = engine.update(legs, key, now)
-        expected = oracle.step(legs, now)
+        if step.kind == "tick":
+            got = engine.tick(now)
+            expected = oracle.tick(now)
+        else:
+            key = config.slots[step.slot]
+            _apply(step, key, legs, now)
+            got = engine.update(legs, key, now)
+            expected = oracle.step(legs, key, now)
 
         assert got == expected
         _check_invariants(config, legs, got, tracked, now)
@@ -456,25 +627,23 @@ def test_engine_matches_brute_force_oracle(scenario: tuple[Config, list[Step]]) 
         assert {pair_of(o) for o in open_now} == set(oracle.open)
         nets = [o.net_pct for o in open_now]
         assert nets == sorted(nets, reverse=True)
+        _check_ranks(open_now)
         for o in open_now:
             state = oracle.open[pair_of(o)]
-            assert o.opened_ms == state.opened_ms
+            assert o.opened_ms == state.first_ms
             assert o.peak_net_pct == state.peak_net
-            assert (o.buy_price, o.buy_size, o.sell_price, o.sell_size, o.size) == (
-                state.last.buy_price,
-                state.last.buy_size,
-                state.last.sell_price,
-                state.last.sell_size,
-                state.last.size,
-            )
+            assert _event_values(o) == _event_values(state.last)
+            assert (o.size, o.est_profit) == (state.last.size, state.last.est_profit)
+        assert engine.pending == len(oracle.pending)
         assert engine.suppressed == oracle.suppressed
 
     now += 1
     final = engine.close_all(now)
     assert final == oracle.close_all(now)
     assert {pair_of(e.opportunity) for e in final} == tracked
-    assert all(e.type is CLOSE for e in final)
+    assert all(e.type is CLOSE and e.opportunity.close_reason is CloseReason.RUN_END for e in final)
     assert engine.open_opportunities() == ()
+    assert engine.pending == 0
 
     def order(o: Opportunity) -> tuple[PairKey, int]:
         return pair_of(o), o.opened_ms
@@ -665,6 +834,11 @@ def test_both_directions_are_separate_pairs() -> None:
     book.set(make_leg("a", 100.0, 100.0), 0)
     events = book.set(make_leg("b", 100.0, 100.0), 0)  # gross 0 >= 0 both ways
     assert kinds(events) == [(OPEN, AB), (OPEN, BA)]
+    # Equal nets rank by pair key; opposite directions share no book side.
+    assert [(e.opportunity.rank, e.opportunity.shared_leg) for e in events] == [
+        (1, None),
+        (2, None),
+    ]
     # One update closes a->b and leaves b->a open with new values.
     events = book.set(make_leg("b", 99.0, 99.5), 1)
     assert kinds(events) == [(CLOSE, AB), (UPDATE, BA)]
@@ -804,3 +978,250 @@ def test_update_evaluates_only_the_changed_legs_pairs(n: int, evaluations: list[
     evaluations.clear()
     book.remove(venues[0], "BTCUSDT", 10_000)
     assert len(evaluations) == 2 * (n - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Close reasons, estimated profit, confirmation, rank and shared legs.
+# ---------------------------------------------------------------------------------------------
+
+GONE, STALE_R, BELOW_R, RUN_END = (
+    CloseReason.LEG_GONE,
+    CloseReason.LEG_STALE,
+    CloseReason.BELOW_THRESHOLD,
+    CloseReason.RUN_END,
+)
+UNCONFIRMED = SuppressReason.UNCONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("price_drop", BELOW_R),
+        ("venue_down", STALE_R),
+        ("removed", GONE),
+        ("no_bid", GONE),
+        ("no_ask_on_buy_leg", GONE),
+        ("down_and_dropped", STALE_R),  # a stale leg is the reason, whatever its price
+        ("down_and_no_bid", GONE),  # a missing side wins over staleness
+    ],
+)
+def test_every_close_carries_its_reason(change: str, reason: CloseReason) -> None:
+    book = Book(engine_for(threshold=0.5, hysteresis=0.1))
+    book.set(make_leg("a", 99.0, 100.0), 0)
+    assert kinds(book.set(make_leg("b", 101.0, 102.0), 0)) == [(OPEN, AB)]
+    if change == "price_drop":
+        events = book.set(make_leg("b", 100.3, 102.0), 10)
+    elif change == "venue_down":
+        events = book.set(make_leg("b", 101.0, 102.0, usable=False), 10)
+    elif change == "removed":
+        events = book.remove("b", "BTCUSDT", 10)
+    elif change == "no_bid":
+        events = book.set(make_leg("b", None, 102.0), 10)
+    elif change == "no_ask_on_buy_leg":
+        events = book.set(make_leg("a", 99.0, None), 10)
+    elif change == "down_and_dropped":
+        events = book.set(make_leg("b", 100.0, 102.0, usable=False), 10)
+    else:
+        events = book.set(make_leg("b", None, 102.0, usable=False), 10)
+    (closed,) = events
+    assert closed.type is CLOSE
+    assert closed.opportunity.close_reason is reason
+    assert book.engine.closed[0].close_reason is reason
+
+
+def test_close_all_says_run_end_and_open_or_update_carry_no_reason() -> None:
+    book = Book(engine_for(threshold=0.5))
+    book.set(make_leg("a", 99.0, 100.0), 0)
+    (opened,) = book.set(make_leg("b", 101.0, 102.0), 0)
+    (updated,) = book.set(make_leg("b", 101.5, 102.0), 1)
+    assert opened.opportunity.close_reason is None
+    assert updated.opportunity.close_reason is None
+    (closed,) = book.engine.close_all(5)
+    assert closed.opportunity.close_reason is RUN_END
+    assert (closed.ts_ms, closed.opportunity.duration_ms) == (5, 5)
+
+
+def test_est_profit_is_size_times_spread_minus_both_fees_on_their_own_notional() -> None:
+    book = Book(engine_for({"a": 0.1, "b": 0.2}, threshold=0.5))
+    book.set(make_leg("a", 99.0, 100.0, ask_size=2.0), 0)
+    (event,) = book.set(make_leg("b", 101.0, 102.0, bid_size=1.5), 0)
+    o = event.opportunity
+    assert o.size == 1.5
+    # 1.5 * (101 - 100) = 1.5 gross; fees 1.5 * 100 * 0.1 % = 0.15 and 1.5 * 101 * 0.2 % = 0.303
+    assert o.est_profit == pytest.approx(1.5 - 0.15 - 0.303)
+    assert o.profit_asset == "USDT"
+    # Unknown size: no estimate, but still a quote asset.
+    (event,) = book.set(make_leg("b", 101.0, 102.0, bid_size=None), 1)
+    assert (event.opportunity.est_profit, event.opportunity.profit_asset) == (None, "USDT")
+
+
+def test_est_profit_is_net_of_fees_in_gross_mode_too_and_in_the_sell_legs_quote() -> None:
+    fees = {"a": 0.5, "b": 0.5}
+    book = Book(engine_for(fees, threshold=0.5, gross=True, equivalents=(("USD", "USDT"),)))
+    book.set(make_leg("a", 99.0, 100.0, symbol="BTCUSD"), 0)
+    (event,) = book.set(make_leg("b", 100.8, 101.0, symbol="BTCUSDT"), 0)  # gross 0.8, net -0.2
+    o = event.opportunity
+    assert o.converted == "USD=USDT"
+    assert o.est_profit == pytest.approx(0.8 - 0.5 - 0.504)
+    assert o.est_profit < 0
+    assert o.profit_asset == "USDT"
+
+
+def test_a_candidate_that_holds_for_confirm_ms_opens_with_opened_ms_at_the_first_crossing() -> None:
+    book = Book(engine_for({"a": 0.0, "b": 0.0}, threshold=0.5, hysteresis=0.2))
+    book.engine.confirm_ms = 250
+    book.set(make_leg("a", 99.0, 100.0, recv_ms=900), 900)
+    assert book.set(make_leg("b", 100.6, 101.0, recv_ms=1_000), 1_000) == []  # crosses: pending
+    assert book.engine.pending == 1
+    assert book.set(make_leg("b", 100.9, 101.0, recv_ms=1_100), 1_100) == []  # still held
+    assert book.set(make_leg("b", 100.7, 101.0, recv_ms=1_249), 1_249) == []  # 249 ms: not yet
+    (opened,) = book.set(make_leg("b", 100.8, 101.0, recv_ms=1_250), 1_250)
+    o = opened.opportunity
+    assert opened.type is OPEN
+    assert opened.ts_ms == 1_250
+    assert (o.opened_ms, o.duration_ms) == (1_000, 250)
+    assert o.net_pct == pytest.approx(0.8)
+    assert o.peak_net_pct == pytest.approx(0.9)  # the best net since the first crossing
+    assert (o.buy_age_ms, o.sell_age_ms) == (350, 0)
+    assert book.engine.pending == 0
+    assert book.engine.suppressed[UNCONFIRMED] == 0
+
+
+def test_a_candidate_that_dips_before_confirm_ms_emits_nothing_and_is_counted() -> None:
+    book = Book(engine_for({"a": 0.0, "b": 0.0}, threshold=0.5, hysteresis=0.2))
+    book.engine.confirm_ms = 250
+    book.set(make_leg("a", 99.0, 100.0), 0)
+    assert book.set(make_leg("b", 100.5, 101.0), 1_000) == []  # exactly the threshold
+    # Into the hysteresis band: that keeps an *open* one open, but a candidate needs the threshold.
+    assert book.set(make_leg("b", 100.4, 101.0), 1_001) == []
+    assert book.engine.suppressed[UNCONFIRMED] == 1
+    assert book.engine.pending == 0
+    # Crossing again starts a new candidate: its clock starts over.
+    assert book.set(make_leg("b", 100.6, 101.0), 1_100) == []
+    assert book.set(make_leg("b", 100.6, 101.0), 1_300) == []  # 200 ms after the new crossing
+    (opened,) = book.set(make_leg("b", 100.7, 101.0), 1_350)
+    assert (opened.ts_ms, opened.opportunity.opened_ms) == (1_350, 1_100)
+    # Stale and vanished legs also end a candidate (and count).
+    assert kinds(book.engine.close_all(2_000)) == [(CLOSE, AB)]
+    logged = len(book.log)
+    book.set(make_leg("b", 100.6, 101.0), 3_000)
+    assert book.set(make_leg("b", 100.6, 101.0, usable=False), 3_010) == []
+    book.set(make_leg("b", 100.6, 101.0), 3_100)
+    assert book.remove("b", "BTCUSDT", 3_110) == []
+    assert book.engine.suppressed[UNCONFIRMED] == 3
+    assert len(book.log) == logged  # none of them emitted anything
+
+
+def test_a_candidate_opens_from_tick_when_no_frame_arrives() -> None:
+    book = Book(engine_for({"a": 0.0, "b": 0.0}, threshold=0.5))
+    book.engine.confirm_ms = 250
+    book.set(make_leg("a", 99.0, 100.0, recv_ms=990), 990)
+    assert book.set(make_leg("b", 100.6, 101.0, recv_ms=1_000), 1_000) == []
+    assert book.engine.tick(1_100) == []
+    assert book.engine.tick(1_249) == []
+    (opened,) = book.engine.tick(1_260)  # the first tick at or after 1_000 + 250
+    o = opened.opportunity
+    assert (opened.type, opened.ts_ms) == (OPEN, 1_260)
+    assert (o.opened_ms, o.duration_ms) == (1_000, 260)
+    assert (o.buy_age_ms, o.sell_age_ms) == (270, 260)
+    assert o.net_pct == pytest.approx(0.6)
+    assert book.engine.tick(2_000) == []  # opened once
+    assert [pair_of(o) for o in book.engine.open_opportunities()] == [AB]
+
+
+def test_tick_drops_a_candidate_below_a_raised_threshold_and_close_all_drops_quietly() -> None:
+    book = Book(engine_for({"a": 0.0, "b": 0.0}, threshold=0.5))
+    book.engine.confirm_ms = 250
+    book.set(make_leg("a", 99.0, 100.0), 0)
+    book.set(make_leg("b", 100.6, 101.0), 1_000)
+    book.engine.threshold = 0.7
+    assert book.engine.tick(1_300) == []
+    assert book.engine.suppressed[UNCONFIRMED] == 1
+    book.engine.threshold = 0.5
+    book.set(make_leg("b", 100.6, 101.0), 2_000)
+    assert book.engine.close_all(2_100) == []  # pending, never opened: nothing to close
+    assert book.engine.pending == 0
+    assert book.engine.suppressed[UNCONFIRMED] == 1
+
+
+def _venues(*names: str) -> ArbitrageEngine:
+    return engine_for(dict.fromkeys(names, 0.0), threshold=0.5)
+
+
+def test_routes_sharing_a_sell_leg_are_ranked_and_marked() -> None:
+    book = Book(_venues("a", "b", "c"))
+    book.set(make_leg("b", 101.0, 101.5, bid_size=0.35), 0)  # both routes sell into b's bid
+    (ab,) = book.set(make_leg("a", 99.0, 100.0, ask_size=0.21), 1)  # net 1.0
+    assert pair_of(ab.opportunity) == AB
+    assert (ab.opportunity.rank, ab.opportunity.shared_leg) == (1, None)
+    cb: PairKey = ("c", "BTCUSDT", "b", "BTCUSDT")
+    (opened,) = book.set(make_leg("c", 99.5, 100.2, ask_size=0.5), 2)  # net 0.8: worse
+    assert (opened.type, pair_of(opened.opportunity)) == (OPEN, cb)
+    assert (opened.opportunity.rank, opened.opportunity.shared_leg) == (2, "sell")
+    # Each claims b's bid, but not both: the shared route's size is capped by the same 0.35.
+    assert (ab.opportunity.size, opened.opportunity.size) == (0.21, 0.35)
+
+    # c becomes the better route: the open set did not change, so ranks stay as they were.
+    (update,) = book.set(make_leg("c", 99.5, 99.9, ask_size=0.5), 3)
+    assert update.type is UPDATE
+    assert update.opportunity.net_pct > ab.opportunity.net_pct
+    assert (update.opportunity.rank, update.opportunity.shared_leg) == (2, "sell")
+
+    # a -> b closes: c -> b is re-ranked in the same call and says so with an UPDATE.
+    events = book.set(make_leg("a", 99.0, 101.2, ask_size=0.21), 4)
+    assert kinds(events) == [(CLOSE, AB), (UPDATE, cb)]
+    closed, promoted = events
+    assert (closed.opportunity.rank, closed.opportunity.close_reason) == (1, BELOW_R)
+    assert (promoted.opportunity.rank, promoted.opportunity.shared_leg) == (1, None)
+    assert promoted.opportunity.sell_price == 101.0
+    assert promoted.opportunity.duration_ms == 2  # opened at 2, re-ranked at 4
+
+
+def test_a_better_route_opening_demotes_the_current_best_in_the_same_call() -> None:
+    book = Book(_venues("a", "b", "c"))
+    book.set(make_leg("b", 101.0, 101.5), 0)
+    book.set(make_leg("c", 99.5, 100.3), 0)  # c -> b: net 0.7
+    cb: PairKey = ("c", "BTCUSDT", "b", "BTCUSDT")
+    assert [(o.rank, o.shared_leg) for o in book.engine.open_opportunities()] == [(1, None)]
+    events = book.set(make_leg("a", 99.0, 100.0), 5)  # a -> b: net 1.0, the new best
+    assert kinds(events) == [(OPEN, AB), (UPDATE, cb)]
+    assert (events[0].opportunity.rank, events[0].opportunity.shared_leg) == (1, None)
+    demoted = events[1].opportunity
+    assert (demoted.rank, demoted.shared_leg) == (2, "sell")
+    assert (demoted.buy_price, demoted.sell_price, demoted.duration_ms) == (100.3, 101.0, 5)
+
+
+def test_shared_buy_and_both_legs_and_ranks_per_symbol() -> None:
+    book = Book(_venues("a", "b", "c", "d"))
+    book.set(make_leg("a", 99.0, 100.0), 0)
+    book.set(make_leg("d", 99.0, 100.1), 0)
+    book.set(make_leg("b", 101.0, 101.2), 0)
+    book.set(make_leg("c", 100.8, 101.2), 0)
+    ranked = {pair_of(o)[::2]: (o.rank, o.shared_leg) for o in book.engine.open_opportunities()}
+    assert ranked == {
+        ("a", "b"): (1, None),  # net 1.0
+        ("d", "b"): (2, "sell"),  # 0.899: sells into b like a -> b
+        ("a", "c"): (3, "buy"),  # 0.8: buys a's ask like a -> b
+        ("d", "c"): (4, "both"),  # 0.699: buys like d -> b, sells like a -> c
+    }
+
+    # Another symbol of the same group (USD vs USDT, not declared equivalent) ranks on its own.
+    book.set(make_leg("a", 99.0, 100.0, symbol="BTCUSD"), 1)
+    (other,) = book.set(make_leg("b", 101.0, 101.2, symbol="BTCUSD"), 1)
+    assert other.opportunity.symbol == "BTCUSD"
+    assert (other.opportunity.rank, other.opportunity.shared_leg) == (1, None)
+
+
+def test_a_price_change_and_a_re_rank_in_one_call_are_one_update() -> None:
+    book = Book(engine_for(dict.fromkeys("abc", 0.0), threshold=0.5, hysteresis=0.2))
+    cb: PairKey = ("c", "BTCUSDT", "b", "BTCUSDT")
+    book.set(make_leg("c", 99.5, 100.0), 0)
+    assert kinds(book.set(make_leg("b", 100.6, 101.5), 0)) == [(OPEN, cb)]  # net 0.6
+    assert kinds(book.set(make_leg("b", 100.35, 101.5), 1)) == [(UPDATE, cb)]  # in the band
+    assert book.set(make_leg("a", 99.0, 99.95), 2) == []  # a -> b: 0.40, not enough to open
+    # b's bid rises: a -> b opens as the better route; c -> b's price and rank change together.
+    events = book.set(make_leg("b", 100.6, 101.5), 3)
+    assert kinds(events) == [(OPEN, AB), (UPDATE, cb)]
+    assert (events[0].opportunity.rank, events[0].opportunity.shared_leg) == (1, None)
+    demoted = events[1].opportunity
+    assert (demoted.sell_price, demoted.rank, demoted.shared_leg) == (100.6, 2, "sell")

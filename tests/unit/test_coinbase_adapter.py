@@ -17,7 +17,7 @@ from cryptows.models import (
     SubscriptionError,
 )
 from cryptows.symbols import Symbol, parse_symbols
-from cryptows.venues.base import FrameError
+from cryptows.venues.base import FrameError, Probe
 from cryptows.venues.coinbase import CoinbaseAdapter
 from tests.conftest import fixture_bytes, fixture_names
 
@@ -397,10 +397,12 @@ def test_a_full_connection_subscribes_well_within_five_seconds() -> None:
 def test_no_app_ping_and_heartbeat_policy() -> None:
     adapter = CoinbaseAdapter()
     assert adapter.ping_frame() is None
-    assert adapter.heartbeat.app_ping_interval_s is None
-    assert adapter.heartbeat.protocol_ping_interval_s == 20.0
-    # One heartbeat per product per second: the watchdog tolerates several missed ones.
-    assert 5.0 <= adapter.heartbeat.silence_timeout_s <= 30.0
+    # One heartbeat per product per second is the sign of life; a protocol ping goes out only
+    # after 2/5 of the liveness bound without any (never while heartbeats flow).
+    assert adapter.heartbeat.probe is Probe.PROTOCOL
+    assert adapter.heartbeat.answer == "heartbeat"
+    assert adapter.heartbeat.keepalive_s is None
+    assert adapter.heartbeat.probe_after(5.0) > 1.0
 
 
 def test_class_attributes() -> None:

@@ -428,3 +428,10 @@ def test_settings_repr_and_effective_values_hide_the_key(
     assert "SECRET123" not in repr(s)
     assert "SECRET123" not in str(s.effective())
     assert s.effective()["analysis.api_key"] == "********"
+
+
+@pytest.mark.parametrize("key", ["watchdog_s", "ping_interval_s"])
+def test_a_retired_key_says_what_replaced_it(write, key: str) -> None:
+    path = write(f"[feed]\n{key} = 30\n")
+    with pytest.raises(ConfigError, match=rf"feed\.{key} was removed: .*dead_after_s.*delete"):
+        load_settings(path)

@@ -1,19 +1,31 @@
-"""Feed building blocks without sockets: backoff, the conflating buffer, health, quote merge."""
+"""Feed building blocks without sockets: backoff, the conflating buffer, health, quote merge,
+liveness policy and the reasons a connection attempt fails."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import random
+import socket
+import ssl
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidProxyStatus, InvalidStatus
+from websockets.http11 import Response
 
+from cryptows.config import MIN_DEAD_AFTER_S, load_settings
+from cryptows.errors import ConfigError
 from cryptows.feed.buffer import FeedBuffer
 from cryptows.feed.connection import Backoff
+from cryptows.feed.dial import Endpoint, proxy_for, ws_failure
 from cryptows.feed.health import HealthTracker
 from cryptows.market.merge import merge_quote
 from cryptows.models import Channel, Quote, SymbolStatus, VenueState, VenueStatus
+from cryptows.venues import adapter_class
 
 
 def _q(venue: str = "binance", symbol: str = "BTCUSDT", bid: float = 1.0, **kw: object) -> Quote:
@@ -119,3 +131,159 @@ def test_merge_keeps_the_receipt_time_of_the_prices() -> None:
     merged = merge_quote(book, ticker)
     assert merged.recv_wall_ms == 10
     assert merged.last == 1.5
+
+
+# -- liveness policy ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "okx", "coinbase"])
+def test_every_venue_probes_a_silence_well_before_its_bound(venue: str) -> None:
+    policy = adapter_class(venue).heartbeat
+    assert policy.probe_after(5.0) == 2.0  # pings after 2 s and 4 s of silence, dead at 5 s
+    assert policy.probe_after(1.0) == pytest.approx(0.4)
+    # Binance counts pings against 5 messages/s; at the shortest bound they cost 2.5/s at most,
+    # and the send gate keeps any burst to one message per min_send_interval_s.
+    assert 1 / policy.probe_after(MIN_DEAD_AFTER_S) < 5
+    assert adapter_class(venue).limits.min_send_interval_s >= (0.2 if venue == "binance" else 0)
+
+
+def test_okx_is_pinged_before_its_own_30_s_cut_whatever_the_bound() -> None:
+    assert adapter_class("okx").heartbeat.probe_after(300.0) < 30
+
+
+def test_liveness_bound_config_global_and_per_venue(tmp_path: Path) -> None:
+    assert load_settings(None).feed.dead_after_s == 5.0
+    path = tmp_path / "c.toml"
+    path.write_text("[feed]\ndead_after_s = 8\n[venues.okx]\ndead_after_s = 3\n")
+    settings = load_settings(path)
+    assert settings.feed.dead_after_s == 8.0
+    assert settings.venues["okx"].dead_after_s == 3.0
+    assert settings.venues["bybit"].dead_after_s == 0.0  # 0: the [feed] bound applies
+    with pytest.raises(ConfigError, match=r"feed.dead_after_s must be >= 1 \(got 0.5\)"):
+        load_settings(None, overrides={"feed.dead_after_s": 0.5})
+    with pytest.raises(ConfigError, match=r"venues.okx.dead_after_s must be >= 1 or 0"):
+        load_settings(None, overrides={"venues.okx.dead_after_s": 0.2})
+
+
+def test_health_keeps_timed_state_changes() -> None:
+    now = [100.0]
+    tracker = HealthTracker("okx", clock=lambda: now[0])
+    tracker.transition(VenueState.LIVE, last_rx_s=99.5)
+    now[0] = 104.5
+    tracker.transition(VenueState.STALE, "no data or pong for 5.0 s", last_rx_s=99.5)
+    assert [(c.at_s, c.state, c.last_rx_s) for c in tracker.changes] == [
+        (100.0, VenueState.LIVE, 99.5),
+        (104.5, VenueState.STALE, 99.5),
+    ]
+    assert tracker.snapshot().last_error == "no data or pong for 5.0 s"
+
+
+# -- reaching a venue: proxies and reasons that name the host -----------------------------------
+
+BINANCE_WS = "wss://stream.binance.com:9443/stream"
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "proxy"),
+    [
+        ({}, BINANCE_WS, None),
+        ({"HTTPS_PROXY": "http://p:3128"}, BINANCE_WS, "http://p:3128"),
+        ({"https_proxy": "http://p:3128"}, "ws://ws.example:80/x", "http://p:3128"),
+        ({"HTTP_PROXY": "http://p:3128"}, BINANCE_WS, None),  # plain-HTTP proxy: not for wss
+        ({"ALL_PROXY": "socks5h://s:1080"}, BINANCE_WS, "socks5h://s:1080"),
+        (
+            {"HTTPS_PROXY": "http://p:3128", "ALL_PROXY": "socks5://s:1080"},
+            BINANCE_WS,
+            "http://p:3128",
+        ),
+        ({"HTTPS_PROXY": "http://p:3128", "NO_PROXY": ".binance.com"}, BINANCE_WS, None),
+        ({"ALL_PROXY": "socks5://s:1080", "no_proxy": "stream.binance.com"}, BINANCE_WS, None),
+        ({"HTTPS_PROXY": "http://p:3128"}, "ws://127.0.0.1:9000/ws", None),  # the simulator
+        ({"ALL_PROXY": "socks5://s:1080"}, "ws://localhost:9000/ws", None),
+    ],
+)
+def test_proxy_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, proxy: str | None
+) -> None:
+    for name in ("NO_PROXY", "WSS_PROXY", "WS_PROXY", "SOCKS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert proxy_for(url) == proxy
+
+
+def test_proxy_credentials_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "WSS_PROXY", "wss_proxy", "SOCKS_PROXY", "socks_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://alice:s3cret@proxy.corp:3128")
+    endpoint = Endpoint.of(BINANCE_WS)
+    assert endpoint.proxy == "http://alice:s3cret@proxy.corp:3128"
+    assert endpoint.where == "stream.binance.com:9443 via proxy http://proxy.corp:3128"
+    failure = ws_failure(ConnectionRefusedError(111, "refused"), endpoint, 10)
+    assert "s3cret" not in failure.reason
+    assert "alice" not in failure.reason
+
+
+def _cert_error() -> ssl.SSLCertVerificationError:
+    exc = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify")
+    exc.verify_message = "unable to get local issuer certificate"
+    return exc
+
+
+def _status(code: int) -> Response:
+    return Response(code, "x", Headers(), b"")
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason", "lasting"),
+    [
+        (
+            socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+            "DNS lookup failed (Temporary failure in name resolution)",
+            False,
+        ),
+        (ConnectionRefusedError(111, "Connect call failed"), "connection refused", False),
+        (
+            OSError(
+                "Multiple exceptions: [Errno 111] Connect call failed ('::1', 9443, 0, 0), "
+                "[Errno 111] Connect call failed ('127.0.0.1', 9443)"
+            ),
+            "connection refused",
+            False,
+        ),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), "network unreachable", False),
+        (
+            _cert_error(),
+            "TLS error: certificate verify failed (unable to get local issuer certificate)",
+            False,
+        ),
+        (TimeoutError(), "timed out: no handshake within 10 s", False),
+        (
+            InvalidStatus(_status(451)),
+            "handshake refused: HTTP 451 (restricted location: use another venue, or an endpoint "
+            "your region may use)",
+            True,
+        ),
+        (InvalidStatus(_status(503)), "handshake refused: HTTP 503", False),
+        (InvalidProxyStatus(_status(407)), "proxy refused: HTTP 407", True),
+        (
+            ImportError("connecting through a SOCKS proxy requires python-socks"),
+            "a SOCKS proxy needs the python-socks package (pip install 'python-socks[asyncio]')",
+            True,
+        ),
+    ],
+)
+def test_connect_failures_name_the_host_and_say_what_failed(
+    exc: BaseException, reason: str, lasting: bool
+) -> None:
+    failure = ws_failure(exc, Endpoint.of(BINANCE_WS), 10.0)
+    assert failure.reason == f"cannot connect to stream.binance.com:9443: {reason}"
+    assert failure.lasting is lasting
+
+
+def test_ipv6_hosts_are_bracketed_and_default_ports_filled() -> None:
+    assert Endpoint.of("ws://[::1]:8080/x").where == "[::1]:8080"
+    assert Endpoint.of("wss://ws-feed.exchange.coinbase.com").where == (
+        "ws-feed.exchange.coinbase.com:443"
+    )

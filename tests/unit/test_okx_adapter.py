@@ -18,7 +18,7 @@ from cryptows.models import (
     SubscriptionError,
 )
 from cryptows.symbols import Symbol
-from cryptows.venues.base import FrameError
+from cryptows.venues.base import FrameError, Probe
 from cryptows.venues.okx import OkxAdapter
 from tests.conftest import fixture_bytes, fixture_names
 
@@ -263,10 +263,11 @@ def test_class_attributes() -> None:
     assert OkxAdapter.rest_symbols_path == "/api/v5/public/instruments?instType=SPOT"
     assert OkxAdapter.topics_per_symbol == 1
     hb = OkxAdapter.heartbeat
-    assert hb.ping_when_idle is True
-    assert hb.protocol_ping_interval_s is None
-    assert hb.app_ping_interval_s is not None
-    assert hb.app_ping_interval_s < 30 <= hb.silence_timeout_s
+    assert hb.probe is Probe.APP  # the text "ping", sent only into silence
+    assert hb.keepalive_s is None
+    # The ping comes well before the server's own cut after 30 s without data, at any bound.
+    assert hb.probe_after(5.0) == 2.0
+    assert hb.probe_after(300.0) < 30
     limits = OkxAdapter.limits
     assert limits.max_topics_per_request <= limits.max_topics_per_connection
     # The initial subscription of a full connection must be a small share of 480 requests/hour.

@@ -15,6 +15,7 @@ STATE_STYLE: dict[VenueState, str] = {
     VenueState.STALE: "$warning",
     VenueState.BACKOFF: "$error",
     VenueState.FAILED: "bold $error",
+    VenueState.IDLE: "$text-muted",
     VenueState.STOPPED: "$error",
 }
 HEAD = "bold $text-muted"

@@ -17,8 +17,13 @@ def status_line(snapshot: Snapshot, health: Sequence[VenueHealth]) -> Line:
     has_quotes = any(view.quotes for view in snapshot.symbols)
     if connecting and not has_quotes:
         return [(f"connecting to {', '.join(connecting)}…", "bold $warning")]
-    down = ", ".join(f"{h.venue} {h.state.value}" for h in health) or "no venue configured"
-    return [("offline: no venue is live", "bold $error"), (f"; still retrying ({down})", "$error")]
+    if not health:
+        return [("offline: no venue configured", "bold $error")]
+    hint = "" if snapshot.demo else "; --demo works offline"
+    return [
+        ("offline: no venue is live", "bold $error"),
+        (f"; still retrying (reasons below){hint}", "$error"),
+    ]
 
 
 def problem_line(snapshot: Snapshot) -> Line:

@@ -15,6 +15,7 @@ STATE_WORDS: dict[VenueState, str] = {
     VenueState.STALE: "stale",
     VenueState.BACKOFF: "backoff",
     VenueState.FAILED: "failed",
+    VenueState.IDLE: "idle",
     VenueState.STOPPED: "stopped",
 }
 STATE_CLASS: dict[VenueState, str] = {
@@ -23,6 +24,7 @@ STATE_CLASS: dict[VenueState, str] = {
     VenueState.STALE: "cells--warn",
     VenueState.BACKOFF: "cells--bad",
     VenueState.FAILED: "cells--bad",
+    VenueState.IDLE: "cells--warn",
     VenueState.STOPPED: "cells--bad",
 }
 BASE_COLS: tuple[Col, ...] = (

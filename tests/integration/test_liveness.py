@@ -1,0 +1,201 @@
+"""Liveness on the simulated venues: a dead feed leaves LIVE within its bound, a quiet one never.
+
+Delays are measured on the feed's own monotonic clock: the connection's last receipt (a frame or
+a pong) and the moment it published ``stale`` (:class:`~cryptows.feed.health.StateChange`), never
+as wall-clock time around the test. Every wait is bounded by ``bound()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from cryptows.config import Settings, load_settings
+from cryptows.feed.connection import VenueConnection
+from cryptows.feed.health import StateChange
+from cryptows.feed.manager import FeedManager
+from cryptows.models import VenueState, VenueStatus
+from cryptows.sim.cluster import SimCluster
+from cryptows.sim.faults import apply_fault, parse_fault
+from tests.integration.conftest import bound
+from tests.integration.test_feed import ALL_PAIRS, SYMBOLS, VENUES, Recorder
+
+log = logging.getLogger(__name__)
+
+SCHEDULING_MARGIN_S = 0.5
+"""How late past its bound the feed may notice a silence (timer and event-loop latency; scaled
+like every wait on slow machines)."""
+
+QUICK_RECONNECT = {
+    "feed.backoff_initial_s": 0.05,
+    "feed.backoff_max_s": 0.2,
+    "feed.open_timeout_s": 2.0,
+    "feed.symbol_timeout_s": 0.0,
+}
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[SimCluster]:
+    async with SimCluster(VENUES, seed=5, dislocations=False) as sims:
+        yield sims
+
+
+def _settings(cluster: SimCluster, **extra: object) -> Settings:
+    overrides = cluster.overrides() | QUICK_RECONNECT | extra
+    return load_settings(None, overrides=overrides)
+
+
+async def _until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``predicate`` (state kept outside the event stream) under a bounded wait."""
+    try:
+        async with asyncio.timeout(bound(seconds)):
+            while not predicate():  # noqa: ASYNC110 - polls connection state
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        pytest.fail(f"timed out after {seconds} s waiting for {what}")
+
+
+def _changes(conn: VenueConnection, since: int, state: VenueState) -> list[StateChange]:
+    return [c for c in list(conn.health.changes)[since:] if c.state is state]
+
+
+# -- a dead feed -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_silent_venue_leaves_live_within_its_bound_while_the_others_stream(
+    cluster: SimCluster, venue: str
+) -> None:
+    """The socket stays open but nothing comes: no data, no heartbeat, no pong to our pings."""
+    async with FeedManager(_settings(cluster), SYMBOLS) as manager:  # default bound: 5 s
+        rec = Recorder(manager)
+        await rec.wait(lambda: rec.pairs() >= ALL_PAIRS, 10, "quotes from every venue")
+        conn = manager.connections[venue]
+        assert conn.dead_after_s == 5.0
+        assert conn.probes == 0, "a venue that streams is never pinged (OKX: only when idle)"
+        before = {name: len(c.health.changes) for name, c in manager.connections.items()}
+        mark = len(rec.events)
+        cluster[venue].stall_all(60)  # open socket, nothing sent, nothing read (pings included)
+
+        await _until(
+            lambda: bool(_changes(conn, before[venue], VenueState.STALE)), 15, f"{venue} stale"
+        )
+        stale = _changes(conn, before[venue], VenueState.STALE)[0]
+        probes = conn.probes
+        others = {p for p in ALL_PAIRS if p[0] != venue}
+        await rec.wait(lambda: rec.pairs(mark) >= others, 10, "the other venues streaming")
+        await rec.wait(lambda: (venue, "BTCUSDT") in rec.pairs(mark), 10, f"{venue} reconnected")
+        health_error = manager.health()[venue].last_error
+        after = {
+            name: list(c.health.changes)[before[name] :] for name, c in manager.connections.items()
+        }
+        await rec.close()
+
+    assert stale.last_rx_s is not None
+    delay = stale.at_s - stale.last_rx_s
+    log.info("%s: stale %.3f s after its last receipt", venue, delay)
+    assert conn.dead_after_s <= delay <= conn.dead_after_s + bound(SCHEDULING_MARGIN_S)
+    answer = "heartbeat" if venue == "coinbase" else "pong"
+    assert stale.reason == f"no data or {answer} for 5.0 s"
+    assert after[venue][0].state is VenueState.STALE  # it left LIVE for STALE, nothing between
+    assert (after[venue][1].state, after[venue][1].reason) == (VenueState.STALE, stale.reason)
+    assert health_error == stale.reason  # the reconnect is for that reason, not the socket's
+    # The silence was probed (after 2 s and 4 s) and nothing answered: the stall also swallows
+    # protocol-level pongs (Binance, Coinbase) and app-level ones (Bybit, OKX).
+    assert probes >= 2
+    published = [e for e in rec.events[mark:] if isinstance(e, VenueStatus) and e.venue == venue]
+    assert published[0].state is VenueState.STALE
+    assert published[0].reason == stale.reason
+    # Quotes from the silent venue stopped with its last receipt; the others never left LIVE.
+    received = [q.recv_mono_ns / 1e9 for q in rec.quotes() if q.venue == venue]
+    assert not [t for t in received if stale.last_rx_s + 1e-3 < t <= stale.at_s]
+    for name in VENUES:
+        if name != venue:
+            assert after[name] == [], f"{name} changed state while {venue} was silent"
+
+
+# -- a quiet market --------------------------------------------------------------------------
+
+
+async def test_a_quiet_market_raises_no_false_alarm(cluster: SimCluster) -> None:
+    """No price changes and no repeats for five times a shrunk bound: pongs and Coinbase's
+    heartbeats keep every venue live, and Binance's pings stay inside its 5 messages/s."""
+    settings = _settings(cluster, **{"feed.dead_after_s": 1.0})
+    async with FeedManager(settings, SYMBOLS) as manager:
+        rec = Recorder(manager)
+        await rec.wait(lambda: rec.pairs() >= ALL_PAIRS, 10, "quotes from every venue")
+        conns = manager.connections
+        assert all(c.dead_after_s == 1.0 and c.probe_after_s == 0.4 for c in conns.values())
+        clock = conns["binance"].clock
+
+        # While data flows, nobody is pinged (OKX's rule; Binance counts every ping).
+        probes = {name: c.probes for name, c in conns.items()}
+        streaming_from = clock()
+        await _until(lambda: clock() - streaming_from >= 2.0, 10, "five probe periods")
+        streaming_probes = {name: c.probes - probes[name] for name, c in conns.items()}
+
+        for name in VENUES:
+            await apply_fault(cluster[name], parse_fault(f"{name}:quiet", VENUES))
+        quiet_from = clock()
+        before = {name: len(c.health.changes) for name, c in conns.items()}
+        messages = {name: c.health.messages for name, c in conns.items()}
+        probes = {name: c.probes for name, c in conns.items()}
+        await _until(lambda: clock() - quiet_from >= 5.0, 15, "five bounds of quiet market")
+        after = {name: list(c.health.changes)[before[name] :] for name, c in conns.items()}
+        health = manager.health()
+        heartbeats = conns["coinbase"].health.messages - messages["coinbase"]
+        quiet_probes = {name: c.probes - probes[name] for name, c in conns.items()}
+        await rec.close()
+
+    # One probe at most, should the event loop itself have paused for 2/5 of the bound.
+    assert all(n <= 1 for n in streaming_probes.values()), streaming_probes
+    late_quotes = [q for q in rec.quotes() if q.recv_mono_ns / 1e9 > quiet_from + 0.5]
+    assert not late_quotes, "the market was not quiet"
+    for name in VENUES:
+        assert after[name] == [], f"{name}: {after[name]}"
+        assert health[name].state is VenueState.LIVE
+        assert health[name].reconnects == 0
+    # What kept them live: pings into every silence of 2/5 bound, each answered at once, and on
+    # Coinbase the heartbeat channel (one message per product per second).
+    for name in ("binance", "bybit", "okx"):
+        assert quiet_probes[name] >= 5, f"{name} sent {quiet_probes[name]} probes"
+    assert heartbeats >= len(SYMBOLS) * 4
+
+
+# -- reaching the venue ----------------------------------------------------------------------
+
+
+async def test_a_refused_connection_names_the_host(cluster: SimCluster) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = _settings(
+        cluster,
+        **{"venues.okx.ws_url": f"ws://127.0.0.1:{port}/ws/v5/public"},
+    )
+    async with FeedManager(settings, SYMBOLS, ["okx", "bybit"]) as manager:
+        rec = Recorder(manager)
+        await rec.wait(lambda: manager.health()["okx"].reconnects >= 1, 10, "okx retrying")
+        health = manager.health()
+        await rec.close()
+    assert health["okx"].last_error == f"cannot connect to 127.0.0.1:{port}: connection refused"
+    refused = [e for e in rec.events if isinstance(e, VenueStatus) and e.venue == "okx"]
+    assert any(e.state is VenueState.BACKOFF and "connection refused" in e.reason for e in refused)
+
+
+async def test_simulated_binance_counts_pings_against_its_message_limit(
+    cluster: SimCluster,
+) -> None:
+    """What keeps the quiet-market test honest: a ping flood closes the connection (1008)."""
+    from websockets.asyncio.client import connect
+
+    async with connect(cluster["binance"].ws_url, proxy=None) as ws:
+        for _ in range(6):
+            await ws.ping()
+        async with asyncio.timeout(bound(5)):
+            await ws.wait_closed()
+    assert ws.close_code == 1008
