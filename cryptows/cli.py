@@ -428,8 +428,8 @@ def sim(
         typer.Option(
             "--write-config",
             metavar="PATH",
-            help="Also write a client config pointing at these venues "
-            "(then: cryptows quotes --config PATH).",
+            help="Also write a client config pointing at these venues, marked demo = true "
+            "(then: cryptows quotes --config PATH; its output is labelled DEMO).",
             show_default=False,
         ),
     ] = None,

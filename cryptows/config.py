@@ -168,6 +168,9 @@ class Settings:
     """Arbitrage detection."""
     analysis: AnalysisSettings
     """LLM gateway."""
+    demo: bool = False
+    """This config points at simulated exchanges (``cryptows sim --write-config`` writes it):
+    every output is labelled DEMO, exactly as with ``--demo``."""
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Dotted key -> provenance: ``default``, ``file <path>``, ``env <VAR>`` or ``flag ...``."""
     config_file: Path | None = None
@@ -365,7 +368,7 @@ def _liveness_bound(*, allow_zero: bool) -> Check:
 
 @functools.cache
 def _schema() -> dict[str, Check]:
-    schema: dict[str, Check] = {"symbols": _symbols}
+    schema: dict[str, Check] = {"symbols": _symbols, "demo": _boolean}
     for name in ADAPTERS:
         schema[f"venues.{name}.enabled"] = _boolean
         schema[f"venues.{name}.ws_url"] = _url("ws", "wss")
@@ -396,7 +399,7 @@ def setting_keys() -> tuple[str, ...]:
 
 def default_values() -> dict[str, object]:
     """Dotted key -> built-in default (raw, before validation); venue values from the adapters."""
-    values: dict[str, object] = {"symbols": ["BTCUSDT", "ETHUSDT"]}
+    values: dict[str, object] = {"symbols": ["BTCUSDT", "ETHUSDT"], "demo": False}
     for name, adapter in ADAPTERS.items():
         values[f"venues.{name}.enabled"] = True
         values[f"venues.{name}.ws_url"] = adapter.default_ws_url
@@ -669,6 +672,7 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             model=pick("analysis.model", str),
             api_key=pick("analysis.api_key", Secret),
         ),
+        demo=pick("demo", bool),
         sources={key: entry.source for key, (_, entry) in winners.items()},
         config_file=config_file,
     )

@@ -164,6 +164,8 @@ class SymbolStatus(msgspec.Struct, frozen=True, kw_only=True):
     """``True`` when an earlier problem with this symbol has cleared (it streams now)."""
     unlisted: bool = False
     """``True`` when the venue's own symbol list does not have it (not a transient problem)."""
+    suggestions: tuple[str, ...] = ()
+    """With ``unlisted``: what the venue lists instead (canonical), best first."""
     ts_ms: int = 0
 
 

@@ -192,6 +192,11 @@ class LiveMarket:
         self._subscribers: list[Subscription] = []
         self._unlisted: dict[str, set[str]] = {}
         self._notices: list[str] = []
+        self._quoted: dict[str, set[str]] = {}
+        """Symbol -> the venues that have quoted it (proof that they list it)."""
+        self._warned_single: set[str] = set()
+        self._suggested: dict[str, dict[str, None]] = {}
+        """Symbol -> what the venues list instead (in order of first mention)."""
         self._failure: CryptowsError | None = None
         self._failed = asyncio.Event()
         self._resubscribe = asyncio.Event()
@@ -285,7 +290,12 @@ class LiveMarket:
             return
         try:
             arb_events = self.aggregator.on_event(event)
-            if isinstance(event, SymbolStatus):
+            if isinstance(event, Quote):
+                quoted = self._quoted.setdefault(event.symbol, set())
+                if event.venue not in quoted:
+                    quoted.add(event.venue)
+                    self._check_single_listing(event.symbol)
+            elif isinstance(event, SymbolStatus):
                 self._check_listing(event)
         except Exception as exc:  # a bug: end the run, never leave it "live" doing nothing
             self._fail(internal_error(exc, "the market aggregator"))
@@ -376,22 +386,39 @@ class LiveMarket:
         if status.venue in where:
             return
         where.add(status.venue)
-        listing = [v for v in self._venues if v not in where]
-        if len(self._venues) >= 2 and len(listing) == 1:
-            self._notice(
-                f"{status.symbol} is listed on {listing[0]} only (not on "
-                f"{', '.join(v for v in self._venues if v in where)}): no cross-venue price "
-                "or arbitrage for it"
-            )
+        self._check_single_listing(status.symbol)
         if status.symbol not in self._initial:
             return
+        self._suggested.setdefault(status.symbol, {}).update(dict.fromkeys(status.suggestions))
         if where >= set(self._venues):
+            alternatives = list(self._suggested.get(status.symbol, {}))[:3]
+            hint = (
+                f"did you mean {' or '.join(alternatives)}?"
+                if alternatives
+                else "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
+            )
             self._fail(
                 UsageError(
                     f"{status.symbol} is not listed on any of {', '.join(sorted(self._venues))}; "
-                    "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
+                    f"{hint}"
                 )
             )
+
+    def _check_single_listing(self, symbol: str) -> None:
+        """Warn once when ``symbol`` is known to be listed on exactly one of several venues
+        (the others said it is not listed, and that one has quoted it)."""
+        where = self._unlisted.get(symbol, set())
+        listing = [v for v in self._venues if v not in where]
+        if len(self._venues) < 2 or len(listing) != 1 or symbol in self._warned_single:
+            return
+        if listing[0] not in self._quoted.get(symbol, ()):
+            return
+        self._warned_single.add(symbol)
+        self._notice(
+            f"{symbol} is listed on {listing[0]} only (not on "
+            f"{', '.join(v for v in self._venues if v in where)}): no cross-venue price or "
+            "arbitrage for it"
+        )
 
     def _notice(self, message: str) -> None:
         self._notices.append(message)

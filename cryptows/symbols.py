@@ -9,7 +9,9 @@ module turns a ``Symbol`` into its own spelling.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from cryptows.errors import SymbolError
@@ -74,10 +76,14 @@ def parse_symbol(text: str) -> Symbol:
     for quote in _BY_LENGTH:
         if raw.endswith(quote) and len(raw) > len(quote):
             return Symbol(raw[: -len(quote)], quote)
-    raise SymbolError(
-        f"malformed symbol {text!r}: no known quote asset at its end; write it with a "
-        f"separator (e.g. {raw[:3]}-{raw[3:] or 'USDT'}); {_EXAMPLE}"
+    near = near_misses(raw)
+    hint = (
+        f"did you mean {' or '.join(near)}?"
+        if near
+        else f"if its quote asset is unusual, write it with a separator (e.g. {raw[:3]}-"
+        f"{raw[3:] or 'USDT'}); {_EXAMPLE}"
     )
+    raise SymbolError(f"malformed symbol {text!r}: no known quote asset at its end; {hint}")
 
 
 def _check_asset(text: str, asset: str, role: str) -> None:
@@ -95,6 +101,49 @@ def parse_symbols(texts: list[str] | tuple[str, ...]) -> tuple[Symbol, ...]:
         sym = parse_symbol(text)
         seen.setdefault(sym.canonical, sym)
     return tuple(seen.values())
+
+
+_COMMON_QUOTES = ("USDT", "USDC", "USD", "FDUSD", "EUR", "BTC", "ETH", "KRW")
+"""Quote assets a typo is most likely aiming at."""
+
+
+def near_misses(raw: str, limit: int = 2) -> list[str]:
+    """Symbols one edit away from ``raw`` (a deleted, swapped or changed letter) that end with
+    a common quote asset: ``BTCUSDTT`` -> ``BTCUSDT``, ``ETHUSTD`` -> ``ETHUSDT``."""
+    raw = raw.upper()
+    letters = sorted(set("".join(_COMMON_QUOTES)))
+    edits: list[str] = []
+    edits += [raw[:i] + raw[i + 1 :] for i in range(len(raw))]
+    edits += [raw[:i] + raw[i + 1] + raw[i] + raw[i + 2 :] for i in range(len(raw) - 1)]
+    edits += [raw[:i] + c + raw[i + 1 :] for i in range(len(raw)) for c in letters]
+    found: list[str] = []
+    for candidate in edits:
+        for quote in _COMMON_QUOTES:
+            base = candidate[: -len(quote)]
+            if candidate.endswith(quote) and len(base) >= 2 and _ASSET.fullmatch(base):
+                if candidate not in found and candidate != raw:
+                    found.append(candidate)
+                break
+    return found[:limit]
+
+
+def listed_alternatives(symbol: str, listed: Collection[str], limit: int = 2) -> list[str]:
+    """What a venue lists instead of ``symbol``: the same base with another dollar-like quote
+    asset (``BTCUSD`` -> ``BTCUSDT``), else the closest spellings (``BTCUSDTT`` -> ``BTCUSDT``)."""
+    found: list[str] = []
+    try:
+        parsed = parse_symbol(symbol)
+    except SymbolError:
+        parsed = None
+    if parsed is not None:
+        for quote in ("USDT", "USD", "USDC", "FDUSD"):
+            candidate = parsed.base + quote
+            if candidate != symbol and candidate in listed:
+                found.append(candidate)
+    for close in difflib.get_close_matches(symbol, list(listed), n=limit, cutoff=0.85):
+        if close not in found and close != symbol:
+            found.append(close)
+    return found[:limit]
 
 
 def canonical_from_pair(base: str, quote: str) -> str:

@@ -355,11 +355,11 @@ async def run_arb(
                 "pass e.g. --venues binance,okx"
             )
 
-        def make_output(market: LiveMarket) -> Output:
+        def make_output(market: LiveMarket) -> Output:  # spec.demo: --demo or a sim config
             if as_json:
-                return JsonArbOutput(demo=demo)
+                return JsonArbOutput(demo=spec.demo)
             if sys.stdout.isatty():
-                return LiveArbOutput(market, demo=demo, gross=gross)
-            return LineArbOutput(demo=demo)
+                return LiveArbOutput(market, demo=spec.demo, gross=gross)
+            return LineArbOutput(demo=spec.demo)
 
         await run_session(spec, duration, make_output, gross=gross)

@@ -34,6 +34,8 @@ class RunSpec:
     venues: tuple[str, ...]
     settings: Settings
     demo: bool
+    """The venues are simulated: ``--demo`` (the embedded simulator), or a config saying so
+    (``demo = true``, as ``cryptows sim --write-config`` writes). Every output says DEMO."""
 
 
 def parse_venues(text: str | None) -> list[str] | None:
@@ -61,7 +63,11 @@ def load_spec(
     extra: dict[str, object] | None = None,
     sim_overrides: dict[str, object] | None = None,
 ) -> RunSpec:
-    """Settings from file/env/flags (+ the demo endpoints), symbols and venues, validated."""
+    """Settings from file/env/flags (+ the demo endpoints), symbols and venues, validated.
+
+    The run is a demo with ``demo`` (``--demo``) or when the config says it points at simulated
+    venues (``demo = true``).
+    """
     names = parse_venues(venues)
     overrides: dict[str, object] = dict(extra or {})
     if names is not None:
@@ -75,7 +81,7 @@ def load_spec(
     enabled = settings.enabled_venues
     if not enabled:
         raise UsageError("no venue enabled; pass --venues or enable one in the config")
-    return RunSpec(symbols=chosen, venues=enabled, settings=settings, demo=demo)
+    return RunSpec(symbols=chosen, venues=enabled, settings=settings, demo=demo or settings.demo)
 
 
 @contextlib.asynccontextmanager
@@ -87,8 +93,12 @@ async def live_spec(
     demo: bool,
     extra: dict[str, object] | None = None,
 ) -> AsyncIterator[RunSpec]:
-    """The run's spec; with ``demo``, the simulated venues run (on free loopback ports) for as
-    long as the context lasts and the spec points every enabled venue at them."""
+    """The run's spec; with ``demo`` (``--demo``), the simulated venues run (on free loopback
+    ports) for as long as the context lasts and the spec points every enabled venue at them.
+
+    A config with ``demo = true`` makes ``spec.demo`` true as well, but starts nothing: it points
+    at a simulator running elsewhere (``cryptows sim``).
+    """
     spec = load_spec(symbols, venues, config, demo=demo, extra=extra)
     if not demo:
         yield spec

@@ -187,12 +187,13 @@ async def run_quotes(
 ) -> None:
     """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
 
-    def make_output(market: LiveMarket) -> Output:
-        if as_json:
-            return JsonOutput(demo=demo)
-        if sys.stdout.isatty():
-            return TableOutput(market, demo=demo)
-        return LineOutput(demo=demo)
-
     async with live_spec(symbols, venues, config, demo=demo) as spec:
+        # spec.demo, not the flag: a config pointing at `cryptows sim` is labelled DEMO too.
+        def make_output(market: LiveMarket) -> Output:
+            if as_json:
+                return JsonOutput(demo=spec.demo)
+            if sys.stdout.isatty():
+                return TableOutput(market, demo=spec.demo)
+            return LineOutput(demo=spec.demo)
+
         await run_session(spec, duration, make_output)

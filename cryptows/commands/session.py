@@ -144,7 +144,9 @@ def offline_hint(health: dict[str, VenueHealth], *, demo: bool) -> str | None:
     reasons = "; ".join(f"{h.venue}: {h.last_error or h.reason or h.state.value}"
                         for h in health.values())  # fmt: skip
     advice = (
-        "the simulated venues should answer at once: this is a bug, please report it"
+        "the simulated venues should answer at once: with a config from `cryptows sim "
+        "--write-config`, is that simulator still running? (with --demo, this is a bug: please "
+        "report it)"
         if demo
         else "still retrying; to try offline use --demo; behind a proxy set HTTPS_PROXY or "
         "ALL_PROXY; where a venue is blocked, point [venues.<name>] ws_url/rest_url at a "

@@ -18,10 +18,15 @@ def _report_script_failure(task: asyncio.Task[None]) -> None:
 
 
 def client_config(cluster: SimCluster) -> str:
-    """A config file that points the real client at ``cluster``'s venues."""
+    """A config file that points the real client at ``cluster``'s venues, and says so
+    (``demo = true``: every output made with it is labelled DEMO)."""
     lines = [
-        "# cryptows config for the simulated venues started by `cryptows sim`",
-        "# (use it with: cryptows quotes --config THIS_FILE)",
+        "# cryptows config for the SIMULATED venues started by `cryptows sim`: not real market",
+        "# data. Use it with: cryptows quotes --config THIS_FILE",
+        "",
+        "# This config points at simulated exchanges: every command run with it labels its",
+        "# output DEMO, as --demo does.",
+        "demo = true",
     ]
     for name in SIMULATORS:
         lines.append(f"\n[venues.{name}]")

@@ -53,7 +53,7 @@ async def run_watch(
     if threshold is not None:
         check_threshold(threshold)
     async with live_spec(chosen, venues, config, demo=demo, extra=extra) as spec:
-        market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=demo)
+        market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo)
         notes = "; ".join(w for w in (state.warning, warning) if w)
         app = make_app(market, state_path=state_path, state=state, warning=notes)
         async with market:

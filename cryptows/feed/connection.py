@@ -6,6 +6,11 @@ exponential backoff with full jitter (``[feed]`` settings), reset after a stable
 Each attempt uses a fresh adapter, re-validates nothing but resubscribes exactly the same
 symbols. Cancellation closes the socket and returns promptly.
 
+Closing: a connection we end ourselves (the program stops, the watchlist changes, the venue
+asked us to reconnect) is closed with 1000 (normal closure), never 1011 (internal error), which
+is kept for our own bugs. The closing handshake is bounded by :data:`CLOSE_TIMEOUT_S`: a venue
+that does not answer it has its socket dropped, so it can never hold up the exit.
+
 Liveness: a connection from which nothing (data, pong, heartbeat) has arrived for its bound
 ``dead_after_s`` (5 s by default) is presumed dead: the venue turns ``stale`` at that moment and
 the connection is replaced. A silent connection is probed after 2/5 of the bound, the venue's
@@ -27,6 +32,7 @@ from typing import Protocol
 import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
 from cryptows.config import FeedSettings, VenueSettings
 from cryptows.feed.dial import Endpoint, describe, rest_failure, ws_failure
@@ -42,7 +48,7 @@ from cryptows.models import (
     VenueState,
     VenueStatus,
 )
-from cryptows.symbols import Symbol
+from cryptows.symbols import Symbol, listed_alternatives
 from cryptows.venues.base import FrameError, Probe, VenueAdapter
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,8 @@ LISTING_RECHECK_S = 600.0
 """How often a venue listing none of the requested symbols has its symbol list read again."""
 MAX_FRAME_BYTES = 2**20
 """Largest frame accepted (1 MiB); a larger one closes the connection with 1009."""
+CLOSE_TIMEOUT_S = 1.0
+"""How long a closing handshake may take before the socket is simply dropped."""
 
 
 class _Reconnect(Exception):
@@ -204,15 +212,23 @@ class VenueConnection:
                 open_timeout=self.feed.open_timeout_s,
                 ping_interval=None,  # pings are ours (see _probe): their pongs prove liveness
                 max_size=MAX_FRAME_BYTES,
-                close_timeout=2,
+                close_timeout=CLOSE_TIMEOUT_S,
                 proxy=endpoint.proxy,
             )
         except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
             failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
             state = VenueState.FAILED if failure.lasting else VenueState.BACKOFF
             raise _Reconnect(failure.reason, state=state) from exc
-        async with ws:
+        # Not `async with ws`: leaving it by an exception, cancellation included (every
+        # normal stop), closes with 1011 "internal error".
+        code = CloseCode.INTERNAL_ERROR
+        try:
             await self._stream(ws)
+        except (_Reconnect, asyncio.CancelledError):
+            code = CloseCode.NORMAL_CLOSURE
+            raise
+        finally:
+            await close_bounded(ws, code)
 
     async def _stream(self, ws: ClientConnection) -> None:
         adapter = self.adapter_cls()
@@ -412,10 +428,13 @@ class VenueConnection:
         self.symbols = tuple(s for s in self.requested if s.canonical in listed)
         for symbol in self.requested:
             if symbol.canonical not in listed:
+                alternatives = tuple(listed_alternatives(symbol.canonical, listed))
+                hint = f" (did you mean {' or '.join(alternatives)}?)" if alternatives else ""
                 status = self.health.symbol_error(
                     symbol.canonical,
-                    f"{symbol.canonical} is not listed on {self.name}",
+                    f"{symbol.canonical} is not listed on {self.name}{hint}",
                     unlisted=True,
+                    suggestions=alternatives,
                 )
                 if status is not None:
                     self.sink.put(status)
@@ -438,6 +457,28 @@ class VenueConnection:
         )
         if event is not None:
             self.sink.put(event)
+
+
+async def close_bounded(ws: ClientConnection, code: int) -> None:
+    """Close ``ws`` with ``code``, waiting at most about :data:`CLOSE_TIMEOUT_S` for the venue.
+
+    The handshake runs in a task of its own, so that it completes even while the caller is
+    being cancelled (the usual way a run stops); should the caller be cancelled again, or the
+    venue not answer, the socket is dropped rather than waited for.
+    """
+    closing = asyncio.ensure_future(ws.close(code))
+    closing.add_done_callback(_retrieve)
+    try:
+        await asyncio.wait({closing}, timeout=CLOSE_TIMEOUT_S + 0.5)
+    finally:
+        if not closing.done():
+            ws.transport.abort()
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    """Mark a background close's outcome as seen (it may fail once its socket is dropped)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _seconds(value: float) -> str:

@@ -84,14 +84,24 @@ class HealthTracker:
         )
 
     def symbol_error(
-        self, symbol: str, message: str, *, unlisted: bool = False
+        self,
+        symbol: str,
+        message: str,
+        *,
+        unlisted: bool = False,
+        suggestions: tuple[str, ...] = (),
     ) -> SymbolStatus | None:
         """Record that ``symbol`` cannot be streamed; returns the event to publish if new."""
         if self.symbol_errors.get(symbol) == message:
             return None
         self.symbol_errors[symbol] = message
         return SymbolStatus(
-            venue=self.venue, symbol=symbol, message=message, unlisted=unlisted, ts_ms=wall_ms()
+            venue=self.venue,
+            symbol=symbol,
+            message=message,
+            unlisted=unlisted,
+            suggestions=suggestions,
+            ts_ms=wall_ms(),
         )
 
     def symbol_ok(self, symbol: str) -> SymbolStatus | None:

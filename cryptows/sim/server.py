@@ -13,6 +13,10 @@ over time.
 A session also sees the client's WebSocket control frames (:meth:`Session.on_control_frame`),
 which the websockets library otherwise answers unseen: Binance counts them against its message
 rate limit.
+
+Every ended client connection leaves a :class:`ClientClose` in
+:attr:`SimVenueServer.client_closes`: the close code the client sent, or none when its socket
+just dropped, so tests can check how the real client says goodbye.
 """
 
 from __future__ import annotations
@@ -62,6 +66,17 @@ class Faults:
     quiet: bool = False
     """A market where nothing happens: push no market data at all (no changes, no periodic
     repeats), while pings are still answered and Coinbase heartbeats still sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientClose:
+    """How one client connection ended, as the venue saw it."""
+
+    code: int | None
+    """The close code in the client's close frame (``None``: none came, the socket dropped)."""
+    reason: str
+    initiated_by_client: bool
+    """The client closed first (else it answered the venue's own close frame)."""
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -174,6 +189,18 @@ class _SimConnection(ServerConnection):
             self.session.on_control_frame(event.opcode)
         super().process_event(event)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.session is not None:
+            received = self.protocol.close_rcvd
+            self.session.server.client_closes.append(
+                ClientClose(
+                    code=received.code if received is not None else None,
+                    reason=received.reason if received is not None else "",
+                    initiated_by_client=bool(self.protocol.close_rcvd_then_sent),
+                )
+            )
+
 
 class SimVenueServer(ABC):
     """A simulated exchange on loopback: WebSocket on the venue's paths, REST on the same port."""
@@ -195,6 +222,8 @@ class SimVenueServer(ABC):
         """WebSocket connections accepted since start (tests read reconnects from it)."""
         self.handshakes: deque[tuple[float, float]] = deque(maxlen=100)
         """(start, end) monotonic times of recent WebSocket handshakes, oldest first."""
+        self.client_closes: deque[ClientClose] = deque(maxlen=1000)
+        """How each ended client connection closed, oldest first."""
         self._server: Server | None = None
 
     # -- lifecycle --------------------------------------------------------------------------

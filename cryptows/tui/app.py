@@ -34,12 +34,12 @@ from cryptows.tui.screens.detail import DetailScreen
 from cryptows.tui.screens.help import HelpScreen
 from cryptows.tui.screens.prompt import AddSymbolScreen, ThresholdScreen
 from cryptows.tui.state import SortMode, WatchState, default_state_path, save_watch_state
+from cryptows.tui.widgets import notes
 from cryptows.tui.widgets.arb_panel import ArbPanel
 from cryptows.tui.widgets.detail_pane import DetailPane
 from cryptows.tui.widgets.header import HeaderBar
 from cryptows.tui.widgets.health_panel import HealthPanel, venue_health
 from cryptows.tui.widgets.lines import Lines
-from cryptows.tui.widgets.notes import problem_line, status_line
 from cryptows.tui.widgets.table import RowTable
 from cryptows.tui.widgets.watchlist import Watchlist
 
@@ -47,8 +47,6 @@ RESORT_MS = 1000
 """Sorts on live values (dispersion, 24 h change) re-order at most this often."""
 TALL = 30
 """From this many rows, the selected symbol's per-venue table shows below the watchlist."""
-WIDE = 100
-"""From this many columns, venue names are written in full in the arbitrage panel."""
 DASHBOARD_ACTIONS = frozenset(
     {"sort", "pause", "threshold", "add_symbol", "remove_symbol", "details", "analyze", "help"}
 )
@@ -95,6 +93,8 @@ class CryptowsApp(App[None]):
         self._order: tuple[str, ...] = ()
         self._sorted_at: int | None = None
         self._resort = True
+        self._notices = notes.NoticeLog()
+        self._notice_shown = False
         if state.theme and state.theme in self.available_themes:
             self.theme = state.theme
 
@@ -178,23 +178,40 @@ class CryptowsApp(App[None]):
                 ts_ms=snapshot.ts_ms,
                 width=width,
             )
-            changed |= self._status.show([status_line(snapshot, health)])
+            changed |= self._status.show([notes.status_line(snapshot, health)])
             self._status.display = bool(self._status.text)
             changed |= watchlist.show(order, views, hot)
             if self._pane.display:
                 changed |= self._pane.show(watchlist.selected_key, self.market.venues, snapshot)
-            changed |= self._arb.show_snapshot(snapshot, short=width < WIDE)
+            changed |= self._arb.show_snapshot(snapshot)
             changed |= self._health.show_snapshot(snapshot, self.market.venues)
-            changed |= self._problems.show([problem_line(snapshot)])
-            self._problems.display = bool(self._problems.text)
+            changed |= self._show_problems(snapshot)
             if isinstance(self.screen, DetailScreen):
                 changed |= self.screen.show(snapshot)
         self.last_snapshot = snapshot
+        for notice in self._notices.fresh(snapshot.notices):
+            self.notify(notice, title="cryptows", severity="warning", markup=False)
         if changed:
             self.last_paint_snapshot_ts_ms = snapshot.ts_ms
             if self.on_refreshed is not None:
                 self.on_refreshed(snapshot)
         return changed
+
+    def _show_problems(self, snapshot: Snapshot) -> bool:
+        """The problem line, and the latest notice below it when the arbitrage panel has room."""
+        lines = [notes.problem_line(snapshot)]
+        shown = snapshot.notices and notes.notice_fits(self._arb.slack, shown=self._notice_shown)
+        if shown:
+            lines.append(notes.notice_line(snapshot.notices[-1], self.size.width))
+        self._notice_shown = bool(shown)
+        changed = self._problems.show([line for line in lines if line])
+        self._problems.display = bool(self._problems.text)
+        return changed
+
+    def on_arb_panel_resized(self) -> None:
+        """The panel's room changed: re-check whether the notice line fits."""
+        if self.last_snapshot is not None:
+            self._show_problems(self.last_snapshot)
 
     def _display_order(self, snapshot: Snapshot, views: dict[str, SymbolView]) -> tuple[str, ...]:
         """The rows' order; live-value sorts are recomputed at most once per RESORT_MS."""
@@ -212,7 +229,7 @@ class CryptowsApp(App[None]):
         ):
             return self._order
         else:
-            order = tuple(sorted(symbols, key=lambda s: _sort_key(views.get(s), mode)))
+            order = tuple(sorted(symbols, key=lambda s: mode.key(views.get(s))))
             self._sorted_at = snapshot.ts_ms
         self._resort = False
         self._order = order
@@ -381,14 +398,3 @@ class CryptowsApp(App[None]):
         """Show the current snapshot again (new sort, size or theme); no new data while paused."""
         if self.last_snapshot is not None:
             self._paint(self.last_snapshot)
-
-
-def _sort_key(view: SymbolView | None, mode: SortMode) -> tuple[bool, float]:
-    """Largest first; symbols without a value go last (Python's sort is stable)."""
-    if view is None:
-        return (True, 0.0)
-    if mode is SortMode.DISPERSION:
-        value = view.summary.dispersion_bps
-    else:
-        value = view.summary.change_24h_pct
-    return (value is None, -(value or 0.0))

@@ -78,6 +78,27 @@ def size(value: float | None) -> str:
     return f"{value:.4f}" if magnitude >= 0.001 or magnitude == 0 else f"{value:.1e}"
 
 
+def profit(value: float | None, asset: str | None = None) -> str:
+    """An estimated profit with its sign, about three significant digits, and its asset:
+    ``+12.3 USDT``, ``+1234 USDT``, ``+12.3k USDT``, ``-0.0123 BTC``; unknown: ``-``."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        text = f"{value / 1e6:+.1f}M"
+    elif magnitude >= 1e4:
+        text = f"{value / 1e3:+.1f}k"
+    elif magnitude >= 100:
+        text = f"{value:+.0f}"
+    elif magnitude >= 10:
+        text = f"{value:+.1f}"
+    elif magnitude >= 1:
+        text = f"{value:+.2f}"
+    else:
+        text = f"{value:+.3g}"
+    return f"{text} {asset}" if asset else text
+
+
 def duration(ms: int | float) -> str:
     """A duration in at most 6 characters: ``0.4s``, ``42s``, ``5m07s``, ``2h03m``, ``3d04h``."""
     ms = max(0.0, float(ms))

@@ -16,6 +16,8 @@ from pathlib import Path
 import msgspec
 import platformdirs
 
+from cryptows.market.types import SymbolView
+
 STATE_FILE = "watch.json"
 
 
@@ -35,6 +37,17 @@ class SortMode(StrEnum):
         """The mode after this one, wrapping around."""
         modes = list(SortMode)
         return modes[(modes.index(self) + 1) % len(modes)]
+
+    def key(self, view: SymbolView | None) -> tuple[bool, float]:
+        """A live-value sort key of a symbol: largest first; symbols without a value go last
+        (Python's sort is stable)."""
+        if view is None:
+            return (True, 0.0)
+        if self is SortMode.DISPERSION:
+            value = view.summary.dispersion_bps
+        else:
+            value = view.summary.change_24h_pct
+        return (value is None, -(value or 0.0))
 
 
 @dataclass(frozen=True, slots=True)

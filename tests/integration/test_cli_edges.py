@@ -133,3 +133,22 @@ def test_a_symbol_one_venue_lists_idles_the_others_once_and_warns_once() -> None
     warnings = [ln for ln in result.stderr.splitlines() if "warning:" in ln]
     assert len(warnings) == 1, result.stderr
     assert "BTCUSD is listed on coinbase only" in warnings[0]
+
+
+def test_a_symbol_listed_nowhere_suggests_what_the_venues_list() -> None:
+    result = _run("quotes", "--demo", "--json", "--duration", "20", "DOGEUSD", seconds=60)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cryptows: error: DOGEUSD is not listed on any of")
+    assert last.endswith("did you mean DOGEUSDT?")
+
+
+def test_per_venue_listing_problems_are_said_once_with_a_suggestion() -> None:
+    result = _run("quotes", "--demo", "--json", "--duration", "4", "BTCUSD")
+    assert result.returncode == 0, result.stderr
+    for venue in ("binance", "bybit", "okx"):
+        lines = [
+            ln for ln in result.stderr.splitlines() if ln.startswith(f"cryptows: {venue}: BTCUSD")
+        ]
+        assert len(lines) == 1, result.stderr
+        assert "did you mean BTCUSDT" in lines[0]

@@ -102,6 +102,7 @@ def test_quotes_ctrl_c_exits_cleanly_with_a_summary() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert len([line for line in err.splitlines() if " msgs, " in line]) == 4
@@ -151,6 +152,9 @@ def test_every_venue_unreachable_exits_1(tmp_path: Path) -> None:
 
 
 def test_sim_serves_until_ctrl_c_and_its_config_drives_the_real_client(tmp_path: Path) -> None:
+    """`sim --write-config` in the background; every command run with its config is labelled
+    DEMO exactly as --demo does (the banner, "demo": true on every line), and the config says
+    so (`demo = true`, shown by `config show`)."""
     config = tmp_path / "sim.toml"
     proc = subprocess.Popen(
         _cli("sim", "--seed", "5", "--write-config", str(config)),
@@ -165,18 +169,83 @@ def test_sim_serves_until_ctrl_c_and_its_config_drives_the_real_client(tmp_path:
         assert all(
             " ws://127.0.0.1:" in line and " rest http://127.0.0.1:" in line for line in lines[:4]
         )
+        assert "demo = true" in config.read_text(encoding="utf-8").splitlines()
         result = subprocess.run(
-            _cli("quotes", "--json", "--duration", "3", "--config", str(config), "ETHUSDT"),
+            _cli("quotes", "--json", "--duration", "2", "--config", str(config), "ETHUSDT"),
             capture_output=True,
             text=True,
             timeout=bound(60),
         )
         assert result.returncode == 0, result.stderr
-        venues = {json.loads(line)["venue"] for line in result.stdout.splitlines()}
-        assert venues == VENUES
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert {r["venue"] for r in records} == VENUES
+        for record in records:
+            assert record["demo"] is True, record
+            if record["type"] == "quote":
+                _validate_quote(record)
+        assert result.stderr.splitlines()[0] == (
+            "cryptows: DEMO: simulated exchanges on 127.0.0.1, not real market data"
+        )
+        arb = subprocess.run(
+            _cli("arb", "--json", "--duration", "2", "--config", str(config), "ETHUSDT"),
+            capture_output=True,
+            text=True,
+            timeout=bound(60),
+        )
+        assert arb.returncode == 0, arb.stderr
+        arb_records = [json.loads(line) for line in arb.stdout.splitlines()]
+        assert arb_records, "no line at all from arb"
+        assert all(r["demo"] is True for r in arb_records), arb_records
+        assert "cryptows: DEMO: simulated exchanges" in arb.stderr
+        shown = subprocess.run(
+            _cli("config", "show", "--config", str(config)),
+            capture_output=True,
+            text=True,
+            timeout=bound(30),
+        )
+        assert shown.returncode == 0, shown.stderr
+        (row,) = [line for line in shown.stdout.splitlines() if line.startswith("demo ")]
+        assert row.split("#")[0].strip() == "demo = true"
+        assert row.split("#")[1].strip() == f"file {config}"
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=bound(20))
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 0
+
+
+def test_without_demo_nothing_is_labelled_demo(tmp_path: Path) -> None:
+    """The other side of the label: a config pointing at the simulator without `demo = true`
+    (hand-written) is taken at its word: no banner, no "demo" field."""
+    config = tmp_path / "sim.toml"
+    proc = subprocess.Popen(
+        _cli("sim", "--seed", "5", "--venues", "okx", "--write-config", str(config)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        proc.stdout.readline()  # "# client config written to ..."
+        text = config.read_text(encoding="utf-8").replace("demo = true", "demo = false")
+        config.write_text(text, encoding="utf-8")
+        result = subprocess.run(
+            _cli("quotes", "--json", "--duration", "1", "--config", str(config), "ETHUSDT"),
+            capture_output=True,
+            text=True,
+            timeout=bound(60),
+        )
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=bound(20))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert any(r["type"] == "quote" and r["venue"] == "okx" for r in records)
+    assert all("demo" not in r for r in records)
+    assert "DEMO" not in result.stderr

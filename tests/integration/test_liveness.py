@@ -18,7 +18,9 @@ from cryptows.config import Settings, load_settings
 from cryptows.feed.connection import VenueConnection
 from cryptows.feed.health import StateChange
 from cryptows.feed.manager import FeedManager
-from cryptows.models import VenueState, VenueStatus
+from cryptows.market.types import ArbEvent, ArbEventType, CloseReason, Opportunity
+from cryptows.models import Quote, VenueState, VenueStatus
+from cryptows.service import LiveMarket
 from cryptows.sim.cluster import SimCluster
 from cryptows.sim.faults import apply_fault, parse_fault
 from tests.integration.conftest import bound
@@ -116,6 +118,73 @@ async def test_a_silent_venue_leaves_live_within_its_bound_while_the_others_stre
     for name in VENUES:
         if name != venue:
             assert after[name] == [], f"{name} changed state while {venue} was silent"
+
+
+# -- an arbitrage leg going silent -----------------------------------------------------------
+
+
+def _legs(opportunity: Opportunity) -> tuple[str, str]:
+    return opportunity.buy_venue, opportunity.sell_venue
+
+
+@pytest.mark.parametrize(
+    ("venue", "side"),
+    [("binance", "sell"), ("bybit", "buy"), ("okx", "sell"), ("coinbase", "buy")],
+)
+async def test_an_open_opportunity_closes_leg_stale_within_5_s_of_its_silent_legs_last_frame(
+    cluster: SimCluster, venue: str, side: str
+) -> None:
+    """Through the market service, as every front end sees it: ``venue`` is forced 2 % away
+    from the others (its bid above their asks: the sell leg; its ask below their bids: the buy
+    leg), the opportunity opens, then ``venue`` goes silent (socket open, nothing sent, no
+    pongs). The close says ``leg_stale``, stamped at most 5 s (+ scheduling margin) after the
+    last quote received from ``venue``: both times are the feed's own receipt stamps."""
+    settings = _settings(cluster)  # default liveness bound (5 s) and confirm_ms (250)
+    assert settings.feed.dead_after_s == 5.0
+    assert settings.arb.confirm_ms == 250
+    assert settings.arb.max_quote_age_ms == 0  # only liveness can make the leg stale
+    symbol = "BTCUSDT"
+    last_quote_ms: dict[str, int] = {}
+    """Venue -> ``recv_wall_ms`` of the latest quote received from it, in event order."""
+    opened: ArbEvent | None = None
+    closed: ArbEvent | None = None
+    stale: VenueStatus | None = None
+    async with asyncio.timeout(bound(60)):
+        async with LiveMarket(settings, SYMBOLS, demo=True) as market:
+            events = market.subscribe(quotes=True)  # before the first await: sees everything
+            cluster.engine.dislocate(venue, symbol, 2.0 if side == "sell" else -2.0, 600_000)
+            async for event in events:
+                if isinstance(event, Quote):
+                    last_quote_ms[event.venue] = event.recv_wall_ms
+                    continue
+                if isinstance(event, VenueStatus) and event.venue == venue and opened:
+                    stale = stale or (event if event.state is VenueState.STALE else None)
+                if not isinstance(event, ArbEvent) or venue not in _legs(event.opportunity):
+                    continue
+                opportunity = event.opportunity
+                leg = opportunity.sell_venue if side == "sell" else opportunity.buy_venue
+                if event.type is ArbEventType.OPEN and opened is None:
+                    assert leg == venue, f"{venue} should be the {side} leg: {event}"
+                    opened = event
+                    cluster[venue].stall_all(60)  # open socket, nothing sent, no pongs
+                elif event.type is ArbEventType.CLOSE and opened is not None:
+                    closed = event
+                    silent_since_ms = last_quote_ms[venue]
+                    break
+
+    assert opened is not None
+    assert closed is not None
+    assert closed.opportunity.close_reason is CloseReason.LEG_STALE, closed
+    assert closed.opportunity.symbol == symbol
+    # It closed because the venue went stale: that status came first, at the same moment.
+    assert stale is not None, "no stale status before the close"
+    assert stale.reason == f"no data or {'heartbeat' if venue == 'coinbase' else 'pong'} for 5.0 s"
+    assert closed.ts_ms == stale.ts_ms
+    delay_ms = closed.ts_ms - silent_since_ms
+    log.info("%s (%s leg): leg_stale close %d ms after its last quote", venue, side, delay_ms)
+    # Never before the bound (1 ms: the two wall-clock stamps are floored to ms), never later
+    # than the bound plus the scheduling margin.
+    assert 5000 - 1 <= delay_ms <= 5000 + bound(SCHEDULING_MARGIN_S) * 1000
 
 
 # -- a quiet market --------------------------------------------------------------------------

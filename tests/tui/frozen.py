@@ -3,9 +3,14 @@
 The story at ``FIXED_NOW`` (2026-01-01 12:34:56 UTC):
 
 - four venues; ``coinbase`` backs off 3 s before now (retry in 4 s), so its quotes are greyed;
-- ``BTCUSDT`` ~96,960 with an open opportunity (buy bybit, sell okx) for the last 12 s;
-- ``ETHUSDT`` ~3,412 with one closed opportunity (buy binance, sell bybit, 5 s, 15 s ago);
-- ``DOGEUSDT`` ~0.3214, not listed on okx, and bybit's DOGE quote is 35 s old (stale by age).
+- ``BTCUSDT`` ~96,960 with two open routes for the last 12 s: buy bybit, sell okx (rank 1) and
+  buy binance, sell okx (rank 2, sharing the okx sell leg);
+- ``ETHUSDT`` ~3,412 with one closed opportunity (buy binance, sell bybit, 5 s, 15 s ago; closed
+  below the threshold);
+- ``DOGEUSDT`` ~0.3214, not listed on okx, and bybit's DOGE quote is 45 s old (stale by age);
+  a route buying binance and selling coinbase opened 10 s ago and closed with a stale leg when
+  coinbase went into backoff;
+- one notice from the service (about ``BTCUSD``, watched earlier in the run: listed on one venue).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ FEES = {"binance": 0.1, "bybit": 0.1, "okx": 0.08, "coinbase": 0.6}
 THRESHOLD = 0.1
 HYSTERESIS = 0.02
 MAX_AGE_MS = 30_000
+NOTICE = (
+    "BTCUSD is listed on coinbase only (not on binance, bybit, okx): no cross-venue price or "
+    "arbitrage for it"
+)
 SAMPLES = 23
 """One round of quotes per second, from 25 s to 3 s before now."""
 
@@ -49,10 +58,12 @@ _CHANGE = {"BTCUSDT": 1.23, "ETHUSDT": -0.87, "DOGEUSDT": 4.56}
 
 def _offset(symbol: str, venue: str, i: int) -> float:
     """Each venue's relative offset from the common mid in round ``i`` (the dislocations)."""
-    if symbol == "BTCUSDT" and i >= 13:  # bybit cheap, okx rich: opens at -12 s, still open
-        return {"bybit": -0.0015, "okx": 0.0015}.get(venue, 0.0)
+    if symbol == "BTCUSDT" and i >= 13:  # bybit and binance cheap, okx rich: open since -12 s
+        return {"bybit": -0.0015, "binance": -0.0014, "okx": 0.0015}.get(venue, 0.0)
     if symbol == "ETHUSDT" and 5 <= i < 10:  # binance cheap, bybit rich for 5 s
         return {"binance": -0.0017, "bybit": 0.0017}.get(venue, 0.0)
+    if symbol == "DOGEUSDT" and venue == "coinbase" and i >= 15:  # rich from -10 s on
+        return 0.009
     return {"binance": 0.0, "bybit": 0.00002, "okx": -0.00002, "coinbase": 0.00004}[venue]
 
 
@@ -85,7 +96,7 @@ def story(now: int = FIXED_NOW) -> list[FeedEvent]:
     events.append((start, SymbolStatus(
         venue="okx", symbol="DOGEUSDT", message="not listed on okx", unlisted=True, ts_ms=start
     )))  # fmt: skip
-    events.append((now - 35_000, quote("DOGEUSDT", "bybit", 0.32150, now - 35_000)))
+    events.append((now - 45_000, quote("DOGEUSDT", "bybit", 0.32150, now - 45_000)))
     for i in range(SAMPLES):
         ts = now - 25_000 + i * 1000
         for symbol in SYMBOLS:
@@ -135,6 +146,8 @@ class FrozenMarket:
         self.failure: CryptowsError | None = None
         self.snapshots = 0
         """How many snapshots were taken (a paused display takes none)."""
+        self.notices: list[str] = [] if scenario == "connecting" else [NOTICE]
+        """The service's warnings so far (tests append to raise a new one)."""
         self._symbols: list[Symbol] = list(parse_symbols(list(SYMBOLS)))
         self.aggregator = Aggregator(
             self._symbols,
@@ -174,7 +187,7 @@ class FrozenMarket:
     def snapshot(self, now_ms: int | None = None) -> Snapshot:
         self.snapshots += 1
         snap = self.aggregator.snapshot(self.now if now_ms is None else now_ms)
-        return msgspec.structs.replace(snap, health=tuple(self.health))
+        return msgspec.structs.replace(snap, health=tuple(self.health), notices=tuple(self.notices))
 
     def set_threshold(self, threshold_pct: float) -> None:
         if not math.isfinite(threshold_pct) or not 0 <= threshold_pct <= 20:

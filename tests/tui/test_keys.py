@@ -202,7 +202,7 @@ async def test_analysis_key_is_reserved(build) -> None:
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("a")
         await pilot.pause()
-        assert notes(seen) == ["analysis arrives with `cryptows analyze`"]
+        assert notes(seen, "information") == ["analysis arrives with `cryptows analyze`"]
 
 
 @pytest.mark.parametrize(("failure", "code"), [(UsageError("no such symbol"), 2),

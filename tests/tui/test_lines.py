@@ -132,9 +132,9 @@ def test_the_detail_title_keeps_numbers_and_units_whole(width: int) -> None:
     title = plain(detail_title("BTCUSDT", snapshot, width))
     if width == 0 or width >= 74:
         assert title == ("BTCUSDT  best ask 96,849.26 bybit · best bid 97,140.14 okx"
-                         " · disp 12.2 bps")  # fmt: skip
+                         " · disp 13.9 bps")  # fmt: skip
     elif width >= 64:
-        assert title == "BTCUSDT  ask 96,849.26 bybit · bid 97,140.14 okx · disp 12.2 bps"
+        assert title == "BTCUSDT  ask 96,849.26 bybit · bid 97,140.14 okx · disp 13.9 bps"
     else:  # the shortest, even when it does not fit (the line then ends with an ellipsis)
-        assert title == "BTCUSDT  ask 96,849.26 byb · bid 97,140.14 okx · disp 12.2 bps"
+        assert title == "BTCUSDT  ask 96,849.26 byb · bid 97,140.14 okx · disp 13.9 bps"
     assert len(title) <= (width or 74) or width < 62

@@ -89,6 +89,7 @@ async def test_corrupt_state_starts_with_defaults_and_says_so(build, state_path)
         assert app.sort_mode is SortMode.GIVEN
         assert app.query_one(Watchlist).row_order == SYMBOLS
         warnings = [m.notification for m in seen if isinstance(m, Notify)]
+        warnings = [n for n in warnings if n.title == "saved state"]  # not the market's notice
         assert [n.severity for n in warnings] == ["warning"]
         assert str(state_path) in warnings[0].message
         await pilot.press("q")

@@ -291,7 +291,10 @@ def test_non_utf8_file(tmp_path: Path) -> None:
             "unknown key venues.binance.wsurl (did you mean venues.binance.ws_url?)",
         ),
         ("[fed]\nbackoff_max_s = 2\n", "unknown key fed (did you mean feed?)"),
-        ("colour = 1\n", "unknown key colour; known keys: symbols, venues, feed, arb, analysis"),
+        (
+            "colour = 1\n",
+            "unknown key colour; known keys: symbols, demo, venues, feed, arb, analysis",
+        ),
         (
             "[venues.kraken]\nenabled = true\n",
             "venues.kraken: unknown venue 'kraken'; known venues: binance, bybit, okx, coinbase",

@@ -89,3 +89,22 @@ def test_parse_symbol_only_raises_symbol_error(text: str) -> None:
     assert sym.canonical == sym.canonical.upper()
     assert sym.base
     assert sym.quote
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("BTCUSDTT", "BTCUSDT"), ("btcudst", "BTCUSDT"), ("SOLUSDTX", "SOLUSDT")],
+)
+def test_a_near_miss_suggests_the_symbol_not_a_separator(text: str, meant: str) -> None:
+    with pytest.raises(SymbolError, match=f"did you mean {meant}") as info:
+        parse_symbol(text)
+    assert "-USDT" not in str(info.value)  # not "write it as BTC-USDTT"
+
+
+def test_listed_alternatives_prefer_the_same_base_then_close_spellings() -> None:
+    from cryptows.symbols import listed_alternatives
+
+    listed = {"BTCUSDT", "BTCUSDC", "ETHUSDT", "ETHBTC"}
+    assert listed_alternatives("BTCUSD", listed) == ["BTCUSDT", "BTCUSDC"]
+    assert listed_alternatives("ETHUSDTT", listed) == ["ETHUSDT"]
+    assert listed_alternatives("DOGEUSDT", listed) == []

@@ -1,4 +1,4 @@
-"""One-line notes: the connecting/offline state, and symbols a venue cannot stream."""
+"""One-line notes: the connecting/offline state, symbols a venue cannot stream, notices."""
 
 from __future__ import annotations
 
@@ -48,3 +48,39 @@ def problem_line(snapshot: Snapshot) -> Line:
             problems = [f"not listed on {', '.join(unlisted[symbol])}", *problems]
         notes.append(f"{symbol}: {'; '.join(problems)}")
     return [("⚠ ", "$warning"), (" · ".join(notes), "$text-muted")]
+
+
+def notice_line(notice: str, width: int) -> Line:
+    """``⚠ BTCUSD is listed on coinbase only (not on binance, bybit, okx)``: the notice, or when
+    it does not fit ``width``, its text up to the last ``: `` or ``; `` that leaves it whole."""
+    text = notice
+    while len(text) + 2 > width:
+        cut = max(text.rfind(": "), text.rfind("; "))
+        if cut <= 0:
+            break  # nowhere to cut: the line ends with an ellipsis
+        text = text[:cut]
+    return [("⚠ ", "$warning"), (text, "$warning")]
+
+
+def notice_fits(slack: int, *, shown: bool) -> bool:
+    """Whether the notice line keeps (``shown``) or gets a line of the screen, given the
+    arbitrage panel's ``slack`` (the line comes out of the panel's free lines; the one-line
+    margin before showing it keeps it from flickering as the panel fills and empties)."""
+    return slack >= (0 if shown else 1)
+
+
+class NoticeLog:
+    """Which of the market's notices were already announced: each is announced once."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._count = 0
+
+    def fresh(self, notices: Sequence[str]) -> list[str]:
+        """The notices in ``notices`` (oldest first) not announced yet, now marked announced."""
+        if len(notices) == self._count:
+            return []  # the market only appends: nothing new
+        self._count = len(notices)
+        new = [n for n in notices if n not in self._seen]
+        self._seen.update(new)
+        return new
