@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
 from cryptows.config import FeedSettings, VenueSettings
-from cryptows.feed.dial import Endpoint, describe, rest_failure, ws_failure
+from cryptows.feed.dial import Endpoint, describe, rest_failure, rest_proxy_for, ws_failure
 from cryptows.feed.health import HealthTracker, wall_ms
 from cryptows.models import (
     BadFrame,
@@ -414,7 +414,7 @@ class VenueConnection:
         url = self.venue.rest_url.rstrip("/") + adapter.rest_symbols_path
         try:
             timeout = aiohttp.ClientTimeout(total=self.feed.open_timeout_s)
-            async with self.http.get(url, timeout=timeout) as resp:
+            async with self.http.get(url, timeout=timeout, proxy=rest_proxy_for(url)) as resp:
                 body = await resp.read()
                 if resp.status != 200:
                     raise FrameError(f"HTTP {resp.status}")

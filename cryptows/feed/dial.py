@@ -112,6 +112,29 @@ def proxy_for(url: str) -> str | None:
     return None
 
 
+def rest_proxy_for(url: str) -> str | None:
+    """The HTTP proxy a REST request to ``url`` should go through: ``HTTPS_PROXY`` (or
+    ``HTTP_PROXY`` for http) then ``ALL_PROXY``, never for loopback or a ``NO_PROXY`` host.
+    aiohttp speaks only HTTP proxies, so a SOCKS one gives ``None`` (a direct request)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host or is_loopback(host):
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return None
+    if urllib.request.proxy_bypass(f"{host}:{port}"):
+        return None
+    proxies = urllib.request.getproxies()
+    first = "https" if parts.scheme.lower() == "https" else "http"
+    for scheme in (first, "all"):
+        proxy = proxies.get(scheme)
+        if proxy and not proxy.lower().startswith("socks"):
+            return proxy if "://" in proxy else f"http://{proxy}"
+    return None
+
+
 def shown_proxy(proxy: str) -> str:
     """``proxy`` without credentials: ``scheme://host:port``."""
     parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")

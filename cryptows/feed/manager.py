@@ -78,7 +78,9 @@ class FeedManager:
     async def run(self) -> None:
         """Run every venue connection until cancelled."""
         timeout = aiohttp.ClientTimeout(total=self.settings.feed.open_timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout, trust_env=True) as http:
+        # Proxies are chosen per request (feed.dial.rest_proxy_for: ALL_PROXY too, never for
+        # loopback), not by aiohttp's trust_env, which ignores ALL_PROXY.
+        async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as http:
             self.connections = {
                 name: VenueConnection(
                     cls,

@@ -225,3 +225,28 @@ async def test_adding_and_removing_symbols_resubscribes(cluster: SimCluster) -> 
             market.set_threshold(-1)
         market.set_threshold(0.25)
         assert market.snapshot().threshold_pct == 0.25
+
+
+class _Recorder(Output):
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def finish(self) -> None:
+        self.calls.append("finish")
+
+
+async def test_the_live_view_is_left_before_the_summary_is_printed() -> None:
+    recorder = _Recorder()
+    async with SimCluster(("binance", "okx"), seed=3, dislocations=False) as sims:
+        spec = load_spec(
+            ["BTCUSDT"], "binance,okx", None, demo=True, sim_overrides=sims.overrides()
+        )
+        async with asyncio.timeout(bound(20)):
+            await run_session(spec, 1.0, lambda market: recorder)
+    assert recorder.calls == ["start", "stop", "finish"]

@@ -148,8 +148,8 @@ async def test_quitting_the_dashboard_closes_every_connection_with_1000(
         run_async = app.run_async
 
         async def pilot(driver: Any) -> None:
-            await _until(lambda: _streaming(cluster), 10, "every venue streaming")
-            await _until(lambda: app.last_snapshot is not None, 10, "a first paint")
+            await _until(lambda: _streaming(cluster), 20, "every venue streaming")
+            await _until(lambda: app.last_snapshot is not None, 20, "a first paint")
             seen["demo"] = market.demo
             seen["snapshot_demo"] = app.last_snapshot.demo
             seen["screen"] = screen_text(app)
@@ -159,7 +159,7 @@ async def test_quitting_the_dashboard_closes_every_connection_with_1000(
         return app
 
     monkeypatch.setattr(factory, "make_app", make_app)
-    async with asyncio.timeout(bound(30)):
+    async with asyncio.timeout(bound(60)):
         code = await run_watch(
             ["BTCUSDT", "ETHUSDT"],
             None,

@@ -287,3 +287,31 @@ def test_ipv6_hosts_are_bracketed_and_default_ports_filled() -> None:
     assert Endpoint.of("wss://ws-feed.exchange.coinbase.com").where == (
         "ws-feed.exchange.coinbase.com:443"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "proxy"),
+    [
+        ({}, "https://api.binance.com/api/v3/exchangeInfo", None),
+        ({"HTTPS_PROXY": "http://p:3128"}, "https://api.binance.com/x", "http://p:3128"),
+        ({"ALL_PROXY": "http://a:8080"}, "https://api.binance.com/x", "http://a:8080"),
+        ({"ALL_PROXY": "socks5://s:1080"}, "https://api.binance.com/x", None),  # aiohttp: HTTP only
+        (
+            {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": ".binance.com"},
+            "https://api.binance.com/x",
+            None,
+        ),
+        ({"HTTP_PROXY": "http://p:3128"}, "http://127.0.0.1:9000/api", None),  # the simulator
+    ],
+)
+def test_rest_requests_choose_their_proxy_like_the_websockets(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, proxy: str | None
+) -> None:
+    from cryptows.feed.dial import rest_proxy_for
+
+    for name in ("NO_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert rest_proxy_for(url) == proxy
