@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from cryptows.analysis.pricing import ModelPrice
 from cryptows.errors import ConfigError, SymbolError, VenueNameError
 from cryptows.symbols import Symbol, parse_symbol
 from cryptows.venues import ADAPTERS, adapter_class
@@ -47,6 +48,10 @@ ENV_KEYS: Final[Mapping[str, str]] = {
     ENV_API_KEY: "analysis.api_key",
 }
 """Environment variable -> the dotted key it sets. Empty values are ignored."""
+DEFAULT_JSON_MODE_MODELS: Final = ("gpt-4.1", "gpt-4.1-mini", "deepseek-v3.2")
+"""Models whose vendors document ``response_format: {"type": "json_object"}`` on their own
+OpenAI-style APIs (OpenAI's JSON mode, DeepSeek's JSON Output); a gateway that passes the
+request through keeps that ability. Others are asked for JSON in the prompt only."""
 DEFAULT_SOURCE: Final = "default"
 """Provenance of a value nobody set."""
 
@@ -152,6 +157,22 @@ class AnalysisSettings:
     """Model name sent with each request."""
     api_key: Secret
     """Gateway key, redacted when shown; ``HOLYSHEEP_API_KEY`` is the preferred way to set it."""
+    task: str = "all"
+    """Default analysis task: one of :data:`ANALYSIS_TASKS`."""
+    max_cost_usd: float = 0.05
+    """Spend guard per run in USD (> 0): refuse before sending when the estimate exceeds it."""
+    max_tokens: int = 600
+    """Most completion tokens asked for per call (>= 1)."""
+    temperature: float = 0.2
+    """Sampling temperature sent with each call (0 to 2)."""
+    connect_timeout_s: float = 5.0
+    """Bound on connecting to the gateway, in seconds (> 0)."""
+    timeout_s: float = 60.0
+    """Bound on one whole request (connect, send, answer), in seconds (> 0)."""
+    json_mode_models: tuple[str, ...] = DEFAULT_JSON_MODE_MODELS
+    """Model ids sent ``response_format: {"type": "json_object"}``; others are asked by prompt."""
+    prices: Mapping[str, ModelPrice] = field(default_factory=dict)
+    """Price overrides, model id -> USD per million tokens, applied over the built-in table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +224,10 @@ class Settings:
 def _jsonable(value: object) -> object:
     if isinstance(value, Symbol | Secret):
         return str(value)
+    if isinstance(value, ModelPrice):
+        return {"input": value.input_per_mtok, "output": value.output_per_mtok}
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, tuple | list):
         return [_jsonable(item) for item in value]
     return value
@@ -349,6 +374,66 @@ def _pairs(key: str, value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+ANALYSIS_TASKS: Final = ("sentiment", "anomaly", "signal", "all")
+"""The analyses ``analyze`` can ask for; ``all`` runs the other three concurrently."""
+
+
+def _choice(*choices: str) -> Check:
+    def check(key: str, value: object) -> str:
+        text = _text(key, value).lower()
+        if text not in choices:
+            raise _Invalid(f"{key} must be one of {', '.join(choices)} (got {_show(value)})")
+        return text
+
+    return check
+
+
+def _positive_int(key: str, value: object) -> int:
+    number = _count(key, value)
+    if number < 1:
+        raise _Invalid(f"{key} must be >= 1 (got {number})")
+    return number
+
+
+def _temperature(key: str, value: object) -> float:
+    number = _number()(key, value)
+    assert isinstance(number, float)
+    if number > 2:
+        raise _Invalid(f"{key} must be between 0 and 2 (got {_show(value)})")
+    return number
+
+
+def _model_ids(key: str, value: object) -> tuple[str, ...]:
+    items = _array(key, value, 'an array of model ids like ["gpt-4.1"]')
+    return tuple(dict.fromkeys(_text(f"{key}[{i}]", item) for i, item in enumerate(items)))
+
+
+def _prices(key: str, value: object) -> dict[str, ModelPrice]:
+    if isinstance(value, Mapping) and all(isinstance(v, ModelPrice) for v in value.values()):
+        return {str(model): price for model, price in value.items()}
+    if not isinstance(value, dict):
+        raise _wrong_type(key, 'a table of tables like [analysis.prices."gpt-4.1"]', value)
+    prices: dict[str, ModelPrice] = {}
+    for model, table in value.items():
+        here = f'{key}."{model}"'
+        if not str(model).strip():
+            raise _Invalid(f"{key}: a model id must not be empty")
+        if not isinstance(table, dict):
+            raise _wrong_type(here, "a table with input = and output = (USD per million)", table)
+        unknown = sorted(set(table) - {"input", "output"})
+        if unknown:
+            raise _Invalid(f"unknown key {here}.{unknown[0]}; known keys: input, output")
+        missing = [name for name in ("input", "output") if name not in table]
+        if missing:
+            raise _Invalid(f"{here} must set {' and '.join(missing)} (USD per million tokens)")
+        cost_in = _number()(f"{here}.input", table["input"])
+        cost_out = _number()(f"{here}.output", table["output"])
+        assert isinstance(cost_in, float)
+        assert isinstance(cost_out, float)
+        prices[str(model).strip()] = ModelPrice(cost_in, cost_out)
+    return prices
+
+
 MIN_DEAD_AFTER_S: Final = 1.0
 """The shortest liveness bound accepted: below it, network jitter alone would raise false alarms,
 and probing every 2/5 of it would crowd Binance's 5 client messages per second."""
@@ -389,6 +474,14 @@ def _schema() -> dict[str, Check]:
     schema["analysis.base_url"] = _url("http", "https")
     schema["analysis.model"] = _text
     schema["analysis.api_key"] = _secret
+    schema["analysis.task"] = _choice(*ANALYSIS_TASKS)
+    schema["analysis.max_cost_usd"] = _number(above_zero=True)
+    schema["analysis.max_tokens"] = _positive_int
+    schema["analysis.temperature"] = _temperature
+    schema["analysis.connect_timeout_s"] = _number(above_zero=True)
+    schema["analysis.timeout_s"] = _number(above_zero=True)
+    schema["analysis.json_mode_models"] = _model_ids
+    schema["analysis.prices"] = _prices
     return schema
 
 
@@ -422,6 +515,14 @@ def default_values() -> dict[str, object]:
             "analysis.base_url": "https://api.holysheep.ai/v1",
             "analysis.model": "deepseek-v3.2",
             "analysis.api_key": "",
+            "analysis.task": "all",
+            "analysis.max_cost_usd": 0.05,
+            "analysis.max_tokens": 600,
+            "analysis.temperature": 0.2,
+            "analysis.connect_timeout_s": 5.0,
+            "analysis.timeout_s": 60.0,
+            "analysis.json_mode_models": list(DEFAULT_JSON_MODE_MODELS),
+            "analysis.prices": {},
         }
     )
     return values
@@ -671,6 +772,14 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             base_url=pick("analysis.base_url", str),
             model=pick("analysis.model", str),
             api_key=pick("analysis.api_key", Secret),
+            task=pick("analysis.task", str),
+            max_cost_usd=pick("analysis.max_cost_usd", float),
+            max_tokens=pick("analysis.max_tokens", int),
+            temperature=pick("analysis.temperature", float),
+            connect_timeout_s=pick("analysis.connect_timeout_s", float),
+            timeout_s=pick("analysis.timeout_s", float),
+            json_mode_models=pick("analysis.json_mode_models", tuple),
+            prices=pick("analysis.prices", dict),
         ),
         demo=pick("demo", bool),
         sources={key: entry.source for key, (_, entry) in winners.items()},

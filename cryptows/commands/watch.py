@@ -55,7 +55,13 @@ async def run_watch(
     async with live_spec(chosen, venues, config, demo=demo, extra=extra) as spec:
         market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo)
         notes = "; ".join(w for w in (state.warning, warning) if w)
-        app = make_app(market, state_path=state_path, state=state, warning=notes)
+        app = make_app(
+            market,
+            state_path=state_path,
+            state=state,
+            warning=notes,
+            analysis=spec.settings.analysis,
+        )
         async with market:
             try:
                 await app.run_async()

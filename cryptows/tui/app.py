@@ -23,12 +23,14 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from cryptows.config import AnalysisSettings
 from cryptows.crash import internal_error
 from cryptows.errors import CryptowsError
 from cryptows.market.types import Snapshot, SymbolView
 from cryptows.models import VenueState
 from cryptows.service import MarketService
 from cryptows.tui import format as fmt
+from cryptows.tui.analysis import AnalysisLauncher
 from cryptows.tui.keys import bindings, help_rows
 from cryptows.tui.screens.detail import DetailScreen
 from cryptows.tui.screens.help import HelpScreen
@@ -70,8 +72,10 @@ class CryptowsApp(App[None]):
         clock: Callable[[], int] | None = None,
         on_refreshed: Callable[[Snapshot], None] | None = None,
         warning: str = "",
+        analysis: AnalysisSettings | None = None,
     ) -> None:
         super().__init__()
+        self.analysis = AnalysisLauncher(analysis)
         self.market = market
         """The market shown (shared with the CLI; the app only reads it and sends user edits)."""
         self.state_path = state_path if state_path is not None else default_state_path()
@@ -337,7 +341,7 @@ class CryptowsApp(App[None]):
         self._edited()
 
     def action_analyze(self) -> None:
-        self.notify("analysis arrives with `cryptows analyze`", title="analysis", markup=False)
+        self.analysis.launch(self)
 
     @on(RowTable.Selected, "#watchlist")
     def _row_selected(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from cryptows.config import AnalysisSettings
 from cryptows.market.types import Snapshot
 from cryptows.service import MarketService
 from cryptows.tui.app import CryptowsApp
@@ -20,6 +21,7 @@ def make_app(
     clock: Callable[[], int] | None = None,
     on_refreshed: Callable[[Snapshot], None] | None = None,
     warning: str = "",
+    analysis: AnalysisSettings | None = None,
 ) -> CryptowsApp:
     """The dashboard over ``market``.
 
@@ -32,6 +34,8 @@ def make_app(
         refresh_hz: Refreshes per second; ``0`` means no timer (tests call ``refresh_now``).
         clock: Wall-clock ms for ``market.snapshot(now_ms)``; ``None`` lets the market decide.
         on_refreshed: Called with the snapshot after each refresh that changed the screen.
+        analysis: The ``[analysis]`` settings ``a`` uses (model, task, key, spend guard);
+            ``None``: ``a`` says analysis is not configured.
         warning: Shown as a warning notification once the app starts (e.g. the saved state's
             warning: a caller passing ``state`` passes its warning here; when the factory
             loads the state itself, the loaded state's warning is shown too).
@@ -48,4 +52,5 @@ def make_app(
         clock=clock,
         on_refreshed=on_refreshed,
         warning=warning,
+        analysis=analysis,
     )

@@ -34,7 +34,7 @@ KEYS: tuple[Key, ...] = (
     Key("t", "threshold", "thresh", "t", "set the arbitrage threshold (%)"),
     Key("slash", "add_symbol", "add", "/", "add a symbol to the watchlist"),
     Key("delete", "remove_symbol", "remove", "del", "remove the selected symbol"),
-    Key("a", "analyze", "analyze", "a", "analysis (arrives with `cryptows analyze`)"),
+    Key("a", "analyze", "analyze", "a", "ask the configured model about the market (costs money)"),
 )
 
 EXTRA_HELP: tuple[tuple[str, str], ...] = (

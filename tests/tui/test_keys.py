@@ -196,13 +196,13 @@ async def test_enter_opens_the_detail_of_the_selected_symbol(build) -> None:
         assert not isinstance(app.screen, DetailScreen)
 
 
-async def test_analysis_key_is_reserved(build) -> None:
+async def test_analysis_without_settings_says_so(build) -> None:
     seen: list[object] = []
-    app = build()
+    app = build()  # no [analysis] settings given (tests/tui/test_analysis.py covers the rest)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("a")
         await pilot.pause()
-        assert notes(seen, "information") == ["analysis arrives with `cryptows analyze`"]
+        assert notes(seen, "error") == ["analysis is not configured"]
 
 
 @pytest.mark.parametrize(("failure", "code"), [(UsageError("no such symbol"), 2),
