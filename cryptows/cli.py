@@ -120,6 +120,12 @@ ConfigOption = Annotated[
 ]
 """The shared ``--config PATH`` option; every command that reads settings takes it."""
 
+JsonObjectOption = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON object.", rich_help_panel=PANEL_OUTPUT),
+]
+"""``--json`` for commands whose whole output is one JSON object."""
+
 
 def _show_version(value: bool) -> None:
     if value:
@@ -155,10 +161,7 @@ def config_init(
 @config_app.command("show")
 def config_show(
     config: ConfigOption = None,
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print one JSON object.", rich_help_panel=PANEL_OUTPUT),
-    ] = False,
+    as_json: JsonObjectOption = False,
 ) -> None:
     """Show the effective settings and where each came from (secrets redacted)."""
     settings = cfg.load_settings(config)
@@ -401,6 +404,19 @@ def arb(
 
 PANEL_GATEWAY = "Gateway"
 
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1). Default: "
+        "[bold]analysis.base_url[/] or $HOLYSHEEP_BASE_URL.",
+        show_default=False,
+        rich_help_panel=PANEL_GATEWAY,
+    ),
+]
+"""``--base-url`` for every command that talks to the gateway."""
+
 
 @app.command("analyze")
 def analyze(
@@ -446,17 +462,7 @@ def analyze(
             rich_help_panel=PANEL_OUTPUT,
         ),
     ] = False,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1). Default: "
-            "[bold]analysis.base_url[/] or $HOLYSHEEP_BASE_URL.",
-            show_default=False,
-            rich_help_panel=PANEL_GATEWAY,
-        ),
-    ] = None,
+    base_url: BaseUrlOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -513,20 +519,8 @@ def analyze(
 
 @app.command("models")
 def models(
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print one JSON object.", rich_help_panel=PANEL_OUTPUT),
-    ] = False,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="OpenAI-compatible endpoint to ask for its model list.",
-            show_default=False,
-            rich_help_panel=PANEL_GATEWAY,
-        ),
-    ] = None,
+    as_json: JsonObjectOption = False,
+    base_url: BaseUrlOption = None,
     config: ConfigOption = None,
 ) -> None:
     """List the price table (USD per million tokens) and the gateway's own model list.

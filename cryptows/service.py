@@ -36,7 +36,7 @@ from cryptows.crash import first_error, internal_error
 from cryptows.errors import CryptowsError, UsageError
 from cryptows.feed.buffer import FeedBuffer
 from cryptows.feed.health import wall_ms
-from cryptows.feed.manager import FeedManager
+from cryptows.feed.manager import FeedManager, cancel_and_wait
 from cryptows.market.aggregator import Aggregator
 from cryptows.market.types import ArbEvent, Snapshot
 from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueState, VenueStatus
@@ -321,15 +321,7 @@ class LiveMarket:
     async def aclose(self) -> None:
         """Stop every task and close every socket; waits until they are."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         try:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cryptows.analysis.stats import MarketStats
+from cryptows.commands.common import price_text
 from cryptows.config import AnalysisSettings
 
 if TYPE_CHECKING:
@@ -31,13 +32,6 @@ def _num(value: float | None, fmt: str = "{:,.6g}") -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def _price(value: float | None) -> str:
-    if value is None:
-        return "-"
-    places = 2 if value >= 100 else 4 if value >= 1 else 6
-    return f"{value:,.{places}f}"
-
-
 def _usd(value: float | None) -> str:
     return "unknown price" if value is None else f"${value:.5f}"
 
@@ -52,7 +46,7 @@ def stats_table(stats: MarketStats) -> Table:
     for s in stats.symbols:
         table.add_row(
             s.symbol,
-            _price(s.mid),
+            price_text(s.mid),
             _num(s.dispersion_bps, "{:.2f}"),
             _num(s.cross_spread_pct, "{:+.3f}"),
             _num(s.zscore, "{:+.2f}"),

@@ -131,6 +131,14 @@ async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
             signal.signal(sig, previous)
 
 
+def price_text(value: float | None) -> str:
+    """A price with a stable number of decimals, so table columns line up as they tick."""
+    if value is None:
+        return "-"
+    places = 2 if value >= 100 else 4 if value >= 1 else 6
+    return f"{value:,.{places}f}"
+
+
 def summary_line(health: VenueHealth) -> str:
     """One line per venue for stderr at exit."""
     lag = f", lag p50 {health.lag_p50_ms:.0f} ms" if health.lag_p50_ms is not None else ""

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import msgspec
 
-from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, price_text, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.models import Quote, SymbolStatus, VenueStatus
 from cryptows.service import LiveMarket, MarketEvent
@@ -88,14 +88,6 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.10g}"
 
 
-def _price(value: float | None) -> str:
-    """Prices with a stable number of decimals, so columns line up as they tick."""
-    if value is None:
-        return "-"
-    places = 2 if value >= 100 else 4 if value >= 1 else 6
-    return f"{value:,.{places}f}"
-
-
 class TableOutput(Output):
     """A compact Rich live table (one row per symbol and venue), redrawn at 4 Hz from the
     market's snapshot, so what is stale here is exactly what is stale in ``arb`` and ``watch``."""
@@ -142,10 +134,10 @@ class TableOutput(Output):
                 table.add_row(
                     q.symbol,
                     q.venue,
-                    _price(q.bid),
-                    _price(q.ask),
+                    price_text(q.bid),
+                    price_text(q.ask),
                     spread,
-                    _price(q.last),
+                    price_text(q.last),
                     volume,
                     age,
                     style=None if q.usable else "dim strike",

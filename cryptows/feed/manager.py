@@ -28,6 +28,22 @@ from cryptows.symbols import Symbol
 from cryptows.venues import adapter_class
 
 
+async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
+    """Cancel ``task`` (if any) and wait until it has finished unwinding.
+
+    Its own cancellation is absorbed; a cancellation of the caller still propagates.
+    """
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # we are being cancelled ourselves: let it propagate
+
+
 class FeedManager:
     """Streams ``symbols`` from ``venues`` (default: the enabled ones in ``settings``).
 
@@ -113,15 +129,7 @@ class FeedManager:
     async def aclose(self) -> None:
         """Cancel every connection and wait until all sockets are closed."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise  # we are being cancelled ourselves: let it propagate
+        await cancel_and_wait(task)
 
     @property
     def task(self) -> asyncio.Task[None] | None:
