@@ -61,7 +61,8 @@ class SubscriptionAck(msgspec.Struct, frozen=True, kw_only=True):
 
     venue: str
     op: str = "subscribe"
-    """``"subscribe"``, ``"unsubscribe"`` or ``"list"``."""
+    """``"subscribe"``, ``"unsubscribe"``, ``"list"`` (Binance's subscription list), or
+    ``"unknown"`` (the reply does not say, and the request is not ours)."""
     req_id: str | None = None
     """The request id echoed by the venue, as a string, if any."""
     symbols: tuple[str, ...] = ()
@@ -84,24 +85,41 @@ class SubscriptionError(msgspec.Struct, frozen=True, kw_only=True):
     """The request id echoed by the venue, if any."""
 
 
+class HeartbeatKind(StrEnum):
+    """What kind of liveness signal a :class:`Heartbeat` is."""
+
+    PONG = "pong"
+    """The answer to our app-level ping."""
+    HEARTBEAT = "heartbeat"
+    """A message the venue sends of its own accord (Coinbase's ``heartbeat`` channel)."""
+
+
 class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
     """A liveness signal from the venue: a pong to our ping, or a heartbeat message."""
 
     venue: str
-    kind: str = "pong"
-    """``"pong"`` (answer to our app-level ping) or ``"heartbeat"`` (venue-initiated)."""
+    kind: HeartbeatKind = HeartbeatKind.PONG
+    """A pong to our ping, or a venue-initiated heartbeat."""
     symbol: str | None = None
     """For per-product heartbeats (Coinbase), the canonical symbol."""
     exchange_ts_ms: int | None = None
+
+
+class NoticeKind(StrEnum):
+    """What a venue's :class:`Notice` announces."""
+
+    RECONNECT = "reconnect"
+    """The venue will close this connection soon; open a new one now."""
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):
     """The venue announced something about the connection itself, e.g. an imminent shutdown."""
 
     venue: str
-    kind: str
-    """``"reconnect"``: the venue will close this connection soon; open a new one now."""
+    kind: NoticeKind
+    """What is announced (so far only :attr:`NoticeKind.RECONNECT`)."""
     message: str
+    """The venue's own text, shown as the reason of the reconnect."""
     exchange_ts_ms: int | None = None
 
 

@@ -26,18 +26,18 @@ from __future__ import annotations
 import asyncio
 from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from types import TracebackType
 from typing import Protocol
 
 import msgspec
 
+from cryptows.clock import wall_ms
 from cryptows.config import Settings
 from cryptows.crash import first_error, internal_error
 from cryptows.errors import CryptowsError, UsageError
 from cryptows.feed.buffer import FeedBuffer
-from cryptows.feed.health import wall_ms
-from cryptows.feed.manager import FeedManager, cancel_and_wait
+from cryptows.feed.manager import BackgroundTask, FeedManager
 from cryptows.market.aggregator import Aggregator
+from cryptows.market.listing import Listings
 from cryptows.market.types import ArbEvent, Snapshot
 from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueHealth, VenueState, VenueStatus
 from cryptows.symbols import Symbol, parse_symbol
@@ -145,7 +145,7 @@ class Subscription:
                 yield event
 
 
-class LiveMarket:
+class LiveMarket(BackgroundTask):
     """The live market for ``symbols`` on ``venues``: see the module docstring.
 
     Args:
@@ -172,7 +172,6 @@ class LiveMarket:
         self._symbols = tuple(dict.fromkeys(symbols))
         if not self._symbols:
             raise UsageError("no symbols given; name some, e.g. BTCUSDT ETHUSDT")
-        self._initial = frozenset(s.canonical for s in self._symbols)
         self._demo = demo
         self.clock = clock
         arb = settings.arb
@@ -190,17 +189,11 @@ class LiveMarket:
         )
         self._manager = self._new_manager()  # validates venues, symbols and capacity now
         self._subscribers: list[Subscription] = []
-        self._unlisted: dict[str, set[str]] = {}
+        self._listings = Listings(self._venues, (s.canonical for s in self._symbols))
         self._notices: list[str] = []
-        self._quoted: dict[str, set[str]] = {}
-        """Symbol -> the venues that have quoted it (proof that they list it)."""
-        self._warned_single: set[str] = set()
-        self._suggested: dict[str, dict[str, None]] = {}
-        """Symbol -> what the venues list instead (in order of first mention)."""
         self._failure: CryptowsError | None = None
         self._failed = asyncio.Event()
         self._resubscribe = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     # -- MarketService ----------------------------------------------------------------------
 
@@ -290,13 +283,16 @@ class LiveMarket:
             return
         try:
             arb_events = self.aggregator.on_event(event)
+            notice: str | None = None
+            error: UsageError | None = None
             if isinstance(event, Quote):
-                quoted = self._quoted.setdefault(event.symbol, set())
-                if event.venue not in quoted:
-                    quoted.add(event.venue)
-                    self._check_single_listing(event.symbol)
+                notice = self._listings.on_quote(event.symbol, event.venue)
             elif isinstance(event, SymbolStatus):
-                self._check_listing(event)
+                notice, error = self._listings.on_status(event)
+            if notice is not None:
+                self._notice(notice)
+            if error is not None:
+                self._fail(error)
         except Exception as exc:  # a bug: end the run, never leave it "live" doing nothing
             self._fail(internal_error(exc, "the market aggregator"))
             return
@@ -307,21 +303,8 @@ class LiveMarket:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> LiveMarket:
-        self._task = asyncio.create_task(self._run(), name="live-market")
+        self._start(self._run(), "live-market")
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop every task and close every socket; waits until they are."""
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         try:
@@ -368,49 +351,6 @@ class LiveMarket:
         for event in events:
             for subscriber in self._subscribers:
                 subscriber.put(event)
-
-    def _check_listing(self, status: SymbolStatus) -> None:
-        """A symbol the user started with that no venue lists (a typo, most likely) ends the
-        run with a usage error; one added later only shows as a problem."""
-        if not status.unlisted:
-            return
-        where = self._unlisted.setdefault(status.symbol, set())
-        if status.venue in where:
-            return
-        where.add(status.venue)
-        self._check_single_listing(status.symbol)
-        if status.symbol not in self._initial:
-            return
-        self._suggested.setdefault(status.symbol, {}).update(dict.fromkeys(status.suggestions))
-        if where >= set(self._venues):
-            alternatives = list(self._suggested.get(status.symbol, {}))[:3]
-            hint = (
-                f"did you mean {' or '.join(alternatives)}?"
-                if alternatives
-                else "check the symbol (e.g. BTCUSDT, ETH-USDT, BTC-USD)"
-            )
-            self._fail(
-                UsageError(
-                    f"{status.symbol} is not listed on any of {', '.join(sorted(self._venues))}; "
-                    f"{hint}"
-                )
-            )
-
-    def _check_single_listing(self, symbol: str) -> None:
-        """Warn once when ``symbol`` is known to be listed on exactly one of several venues
-        (the others said it is not listed, and that one has quoted it)."""
-        where = self._unlisted.get(symbol, set())
-        listing = [v for v in self._venues if v not in where]
-        if len(self._venues) < 2 or len(listing) != 1 or symbol in self._warned_single:
-            return
-        if listing[0] not in self._quoted.get(symbol, ()):
-            return
-        self._warned_single.add(symbol)
-        self._notice(
-            f"{symbol} is listed on {listing[0]} only (not on "
-            f"{', '.join(v for v in self._venues if v in where)}): no cross-venue price or "
-            "arbitrage for it"
-        )
 
     def _notice(self, message: str) -> None:
         self._notices.append(message)

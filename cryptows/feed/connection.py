@@ -1,31 +1,34 @@
-"""One venue's live connection: reconnect loop, subscriptions, liveness probes, health.
+"""One venue's live connection: the reconnect loop, its socket, and the venue's health.
 
 :meth:`VenueConnection.run` never returns while the program runs: every failure becomes a
 health state (``backing off until T`` / ``failed: reason``) and another attempt after an
-exponential backoff with full jitter (``[feed]`` settings), reset after a stable connection.
-Each attempt uses a fresh adapter, re-validates nothing but resubscribes exactly the same
-symbols. Cancellation closes the socket and returns promptly.
+exponential backoff with full jitter (``[feed]`` settings), reset after a stable connection. A
+venue's notice that it will close the connection soon is obeyed at once (after a stable
+connection). Each attempt uses a fresh adapter and subscribes the venue's symbols as
+:class:`~cryptows.feed.subscriptions.Subscriptions` validated them (the venue's symbol list is
+read until it could be read once); a venue that lists none of them goes ``idle`` and its list
+is read again every :data:`LISTING_RECHECK_S`. A symbol the venue refuses, or that stays
+silent, is reported there. Cancellation closes the socket and returns promptly.
+
+While connected, besides subscribing and the symbol watch, three tasks run: the reader
+(frames become events for the :class:`FeedSink`, and count for health: rate, lag, bad frames),
+the watchdog and the prober (:mod:`cryptows.feed.liveness`: a connection silent for its bound
+turns ``stale`` and is replaced). Whichever ends first ends the connection. A frame larger
+than :data:`MAX_FRAME_BYTES` closes it with 1009.
 
 Closing: a connection we end ourselves (the program stops, the watchlist changes, the venue
 asked us to reconnect) is closed with 1000 (normal closure), never 1011 (internal error), which
 is kept for our own bugs. The closing handshake is bounded by :data:`CLOSE_TIMEOUT_S`: a venue
 that does not answer it has its socket dropped, so it can never hold up the exit.
-
-Liveness: a connection from which nothing (data, pong, heartbeat) has arrived for its bound
-``dead_after_s`` (5 s by default) is presumed dead: the venue turns ``stale`` at that moment and
-the connection is replaced. A silent connection is probed after 2/5 of the bound, the venue's
-own way (:class:`~cryptows.venues.base.HeartbeatPolicy`), so a quiet market answers in time
-while a dead feed answers nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,9 +37,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
+from cryptows.clock import wall_ms
 from cryptows.config import FeedSettings, VenueSettings
-from cryptows.feed.dial import Endpoint, describe, rest_failure, rest_proxy_for, ws_failure
-from cryptows.feed.health import HealthTracker, wall_ms
+from cryptows.feed.dial import Endpoint, describe, ws_failure
+from cryptows.feed.health import HealthTracker
+from cryptows.feed.liveness import Liveness, SendGate
+from cryptows.feed.subscriptions import Send, Subscriptions
 from cryptows.models import (
     BadFrame,
     FeedEvent,
@@ -48,8 +54,8 @@ from cryptows.models import (
     VenueState,
     VenueStatus,
 )
-from cryptows.symbols import Symbol, listed_alternatives
-from cryptows.venues.base import FrameError, Probe, VenueAdapter
+from cryptows.symbols import Symbol
+from cryptows.venues.base import VenueAdapter
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +90,6 @@ class Backoff:
         return rng.uniform(0, min(self.max_s, self.initial_s * 2 ** min(attempt, 32)))
 
 
-class _SendGate:
-    """Spaces one connection's client messages, requests and pings alike, by the venue's
-    ``min_send_interval_s``, so that probes can never push it over its message-rate limit."""
-
-    def __init__(self, interval_s: float) -> None:
-        self._interval_s = interval_s
-        self._lock = asyncio.Lock()
-        self._next = 0.0
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold the right to send one message now."""
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            wait = self._next - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                yield
-            finally:
-                self._next = loop.time() + self._interval_s
-
-
 class FeedSink(Protocol):
     """Where a connection hands its events: called synchronously, in order, from its task."""
 
@@ -133,29 +116,50 @@ class VenueConnection:
         self.name = adapter_cls.name
         self.venue = venue
         self.feed = feed
-        self.requested = tuple(symbols)
         self.sink = sink
-        self.http = http
         self.rng = rng or random.Random()
         self.clock = clock
         self.health = HealthTracker(self.name, clock=clock)
         self.backoff = Backoff(feed.backoff_initial_s, feed.backoff_max_s)
-        self.symbols: tuple[Symbol, ...] = ()
-        """The symbols actually subscribed (requested minus those the venue does not list)."""
-        self.dead_after_s = venue.dead_after_s or feed.dead_after_s
-        """Liveness bound: with nothing received for this long, the connection is dead."""
-        self.probe_after_s = adapter_cls.heartbeat.probe_after(self.dead_after_s)
-        """A connection silent for this long is probed (and again after each such silence)."""
-        self.probes = 0
-        """Probes (pings) sent, all connections together."""
-        self._validated = False
-        self._last_rx: float | None = None
-        """Monotonic time of the last frame or pong on the open connection (``None``: none)."""
+        self.liveness = Liveness(
+            adapter_cls.heartbeat, venue.dead_after_s or feed.dead_after_s, clock
+        )
+        self.subscriptions = Subscriptions(
+            adapter_cls,
+            symbols,
+            rest_url=venue.rest_url,
+            open_timeout_s=feed.open_timeout_s,
+            symbol_timeout_s=feed.symbol_timeout_s,
+            health=self.health,
+            put=sink.put,
+            http=http,
+        )
         self._live_since: float | None = None
-        self._gate = _SendGate(adapter_cls.limits.min_send_interval_s)
-        self._seen: set[str] = set()
-        self._refused: set[str] = set()
-        """Symbols the venue refused on the current connection (not resubscribed on it)."""
+
+    @property
+    def requested(self) -> tuple[Symbol, ...]:
+        """The symbols asked for."""
+        return self.subscriptions.requested
+
+    @property
+    def symbols(self) -> tuple[Symbol, ...]:
+        """The symbols actually subscribed (requested minus those the venue does not list)."""
+        return self.subscriptions.symbols
+
+    @property
+    def dead_after_s(self) -> float:
+        """Liveness bound: with nothing received for this long, the connection is dead."""
+        return self.liveness.dead_after_s
+
+    @property
+    def probe_after_s(self) -> float:
+        """A connection silent for this long is probed (and again after each such silence)."""
+        return self.liveness.probe_after_s
+
+    @property
+    def probes(self) -> int:
+        """Probes (pings) sent, all connections together."""
+        return self.liveness.probes
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -169,7 +173,7 @@ class VenueConnection:
         try:
             while True:
                 self._live_since = None
-                self._last_rx = None
+                self.liveness.last_rx = None
                 try:
                     await self._attempt()
                     failure = _Reconnect("connection ended")
@@ -195,22 +199,23 @@ class VenueConnection:
 
     async def _attempt(self) -> None:
         self._publish(VenueState.CONNECTING, "")
-        if not self._validated:
-            await self._validate_symbols()
-        while self._validated and not self.symbols:
+        subs = self.subscriptions
+        if not subs.validated:
+            await subs.validate()
+        while subs.validated and not subs.symbols:
             # Not a failure: this venue has nothing to stream. Say so once, stay idle (no
             # reconnect loop, no repeated lines) and look at its list again now and then.
             names = ", ".join(s.canonical for s in self.requested)
             self._publish(VenueState.IDLE, f"lists none of {names}; re-checked every "
                           f"{LISTING_RECHECK_S // 60:g} min")  # fmt: skip
             await asyncio.sleep(LISTING_RECHECK_S)
-            await self._validate_symbols()
+            await subs.validate()
         endpoint = Endpoint.of(self.venue.ws_url)
         try:
             ws = await connect(
                 self.venue.ws_url,
                 open_timeout=self.feed.open_timeout_s,
-                ping_interval=None,  # pings are ours (see _probe): their pongs prove liveness
+                ping_interval=None,  # pings are ours (Liveness.probe): their pongs prove liveness
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=CLOSE_TIMEOUT_S,
                 proxy=endpoint.proxy,
@@ -232,20 +237,24 @@ class VenueConnection:
 
     async def _stream(self, ws: ClientConnection) -> None:
         adapter = self.adapter_cls()
-        self._last_rx = self.clock()  # the handshake's answer is the first thing received
-        self._seen.clear()
-        self._refused.clear()
-        self._gate = _SendGate(adapter.limits.min_send_interval_s)
+        self.liveness.last_rx = self.clock()  # the handshake's answer is the first thing received
+        self.subscriptions.new_connection()
+        gate = SendGate(adapter.limits.min_send_interval_s)
+
+        async def send(frame: str) -> None:
+            async with gate.slot():
+                await ws.send(frame)
+
         helpers = [
-            asyncio.create_task(self._subscribe(ws, adapter, self.symbols)),
-            asyncio.create_task(self._symbol_watch()),
+            asyncio.create_task(self.subscriptions.subscribe(send, adapter, self.symbols)),
+            asyncio.create_task(self.subscriptions.watch()),
         ]
         # Whichever of these ends first ends the connection (they only end by raising). The
         # watchdog comes first: its verdict wins over the read error its abort causes.
         vital = [
             asyncio.create_task(self._watchdog(ws)),
-            asyncio.create_task(self._read(ws, adapter)),
-            asyncio.create_task(self._probe(ws, adapter)),
+            asyncio.create_task(self._read(ws, adapter, send)),
+            asyncio.create_task(self.liveness.probe(ws, adapter, gate)),
         ]
         try:
             done, _ = await asyncio.wait(vital, return_when=asyncio.FIRST_COMPLETED)
@@ -263,72 +272,29 @@ class VenueConnection:
 
     async def _watchdog(self, ws: ClientConnection) -> None:
         """Declare the connection dead the moment it has been silent for ``dead_after_s``."""
-        while True:
-            last = self._last_rx if self._last_rx is not None else self.clock()
-            remaining = last + self.dead_after_s - self.clock()
-            if remaining <= 0:
-                answer = self.adapter_cls.heartbeat.answer
-                reason = f"no data or {answer} for {_seconds(self.dead_after_s)} s"
-                self._publish(VenueState.STALE, reason)
-                # Nobody would answer a closing handshake: drop the socket, reconnect at once.
-                ws.transport.abort()
-                raise _Reconnect(reason, state=VenueState.STALE)
-            await asyncio.sleep(remaining)
-
-    async def _probe(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
-        """Ping into every silence of ``probe_after_s`` (and as a keepalive where asked)."""
-        keepalive_s = adapter.heartbeat.keepalive_s
-        last_probe = self.clock()
-        while True:
-            last_rx = self._last_rx if self._last_rx is not None else last_probe
-            due = max(last_rx, last_probe) + self.probe_after_s
-            if keepalive_s is not None:
-                due = min(due, last_probe + keepalive_s)
-            wait = due - self.clock()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            await self._send_probe(ws, adapter)
-            last_probe = self.clock()
-
-    async def _send_probe(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
-        async with self._gate.slot():
-            if adapter.heartbeat.probe is Probe.PROTOCOL:
-                pong = asyncio.ensure_future(await ws.ping())  # already a future: no task
-                pong.add_done_callback(self._on_pong)
-            else:
-                frame = adapter.ping_frame()
-                if frame is None:
-                    return
-                await ws.send(frame)
-        self.probes += 1
-
-    def _on_pong(self, pong: asyncio.Future[float]) -> None:
-        # A connection that closes fails its pending pings: nothing was received then.
-        if not pong.cancelled() and pong.exception() is None and self._last_rx is not None:
-            self._last_rx = self.clock()
+        reason = await self.liveness.silence()
+        self._publish(VenueState.STALE, reason)
+        # Nobody would answer a closing handshake: drop the socket, reconnect at once.
+        ws.transport.abort()
+        raise _Reconnect(reason, state=VenueState.STALE)
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _read(self, ws: ClientConnection, adapter: VenueAdapter) -> None:
+    async def _read(self, ws: ClientConnection, adapter: VenueAdapter, send: Send) -> None:
         while True:
             frame = await ws.recv()
             now = self.clock()
-            self._last_rx = now
+            self.liveness.last_rx = now
             self.health.on_frame(now)
             recv_wall = wall_ms()
             events = adapter.parse(frame, recv_mono_ns=time.monotonic_ns(), recv_wall_ms=recv_wall)
             for event in events:
-                await self._handle(event, ws, adapter)
+                await self._handle(event, adapter, send)
 
-    async def _handle(self, event: object, ws: ClientConnection, adapter: VenueAdapter) -> None:
+    async def _handle(self, event: object, adapter: VenueAdapter, send: Send) -> None:
         if isinstance(event, Quote):
             self._mark_live()
-            if event.symbol not in self._seen:
-                self._seen.add(event.symbol)
-                cleared = self.health.symbol_ok(event.symbol)
-                if cleared is not None:
-                    self.sink.put(cleared)
+            self.subscriptions.on_quote(event.symbol)
             if event.exchange_ts_ms is not None:
                 self.health.on_lag(event.recv_wall_ms - event.exchange_ts_ms)
             self.sink.put(event)
@@ -337,107 +303,11 @@ class VenueConnection:
         elif isinstance(event, BadFrame):
             self.health.bad_frames += 1
         elif isinstance(event, SubscriptionError):
-            await self._subscription_error(event, ws, adapter)
+            await self.subscriptions.on_error(event, send, adapter)
         elif isinstance(event, Notice):
             raise _Reconnect(f"venue notice: {event.message}", now=True)
         elif isinstance(event, Heartbeat):
             pass  # its arrival already counts as a sign of life
-
-    async def _subscription_error(
-        self, event: SubscriptionError, ws: ClientConnection, adapter: VenueAdapter
-    ) -> None:
-        request = adapter.request(event.req_id)
-        if event.symbol is None:
-            self.health.last_error = f"venue error: {event.message}"
-            if request is not None and request.op == "subscribe" and len(request.symbols) > 1:
-                # The venue refused a request naming several symbols without saying which one
-                # was at fault: ask again one symbol per request to find it.
-                for symbol in self.symbols:
-                    if (
-                        symbol.canonical in request.symbols
-                        and symbol.canonical not in self._refused
-                    ):
-                        await self._subscribe(ws, adapter, [symbol])
-            return
-        self._refused.add(event.symbol)
-        status = self.health.symbol_error(event.symbol, event.message)
-        if status is not None:
-            self.sink.put(status)
-        if not adapter.rejects_whole_request:
-            return
-        # The venue dropped the whole request: subscribe its other symbols again.
-        named = request.symbols if request is not None else tuple(s.canonical for s in self.symbols)
-        again = [
-            s for s in self.symbols if s.canonical in named and s.canonical not in self._refused
-        ]
-        if again:
-            await self._subscribe(ws, adapter, again)
-
-    def _pending(self, named: Sequence[str] | None) -> list[Symbol]:
-        """Our symbols (those in ``named``, if given) that were not refused on this connection."""
-        return [
-            s
-            for s in self.symbols
-            if (named is None or s.canonical in named) and s.canonical not in self._refused
-        ]
-
-    # -- writing ----------------------------------------------------------------------------
-
-    async def _subscribe(
-        self, ws: ClientConnection, adapter: VenueAdapter, symbols: Sequence[Symbol]
-    ) -> None:
-        for frame in adapter.subscribe(symbols):
-            async with self._gate.slot():
-                await ws.send(frame)
-
-    async def _symbol_watch(self) -> None:
-        timeout = self.feed.symbol_timeout_s
-        if not timeout:
-            return
-        await asyncio.sleep(timeout)
-        for symbol in self.symbols:
-            if symbol.canonical not in self._seen and symbol.canonical not in self._refused:
-                status = self.health.symbol_error(
-                    symbol.canonical,
-                    f"no data for {timeout:g} s after subscribing (is it listed on {self.name}?)",
-                )
-                if status is not None:
-                    self.sink.put(status)
-
-    # -- symbols ----------------------------------------------------------------------------
-
-    async def _validate_symbols(self) -> None:
-        """Drop symbols the venue's REST list does not have (Binance would ack them and stay
-        silent; Coinbase would void the whole subscribe). If the list cannot be had, subscribe
-        to everything and let the venue's own errors speak."""
-        adapter = self.adapter_cls()
-        url = self.venue.rest_url.rstrip("/") + adapter.rest_symbols_path
-        try:
-            timeout = aiohttp.ClientTimeout(total=self.feed.open_timeout_s)
-            async with self.http.get(url, timeout=timeout, proxy=rest_proxy_for(url)) as resp:
-                body = await resp.read()
-                if resp.status != 200:
-                    raise FrameError(f"HTTP {resp.status}")
-            listed = adapter.parse_symbol_list(body)
-        except (aiohttp.ClientError, TimeoutError, FrameError, OSError) as exc:
-            why = rest_failure(exc, url, self.feed.open_timeout_s)
-            self.health.last_error = f"symbol list unavailable ({why}); not validated"
-            self.symbols = self.requested
-            return
-        self._validated = True
-        self.symbols = tuple(s for s in self.requested if s.canonical in listed)
-        for symbol in self.requested:
-            if symbol.canonical not in listed:
-                alternatives = tuple(listed_alternatives(symbol.canonical, listed))
-                hint = f" (did you mean {' or '.join(alternatives)}?)" if alternatives else ""
-                status = self.health.symbol_error(
-                    symbol.canonical,
-                    f"{symbol.canonical} is not listed on {self.name}{hint}",
-                    unlisted=True,
-                    suggestions=alternatives,
-                )
-                if status is not None:
-                    self.sink.put(status)
 
     # -- health -----------------------------------------------------------------------------
 
@@ -453,7 +323,7 @@ class VenueConnection:
 
     def _publish(self, state: VenueState, reason: str, retry_at_ms: int | None = None) -> None:
         event: VenueStatus | None = self.health.transition(
-            state, reason, retry_at_ms, last_rx_s=self._last_rx
+            state, reason, retry_at_ms, last_rx_s=self.liveness.last_rx
         )
         if event is not None:
             self.sink.put(event)
@@ -479,11 +349,6 @@ def _retrieve(task: asyncio.Future[None]) -> None:
     """Mark a background close's outcome as seen (it may fail once its socket is dropped)."""
     if not task.cancelled():
         task.exception()
-
-
-def _seconds(value: float) -> str:
-    """``5.0``, ``2.5``, ``1.25``: one decimal at least, more only when the value has them."""
-    return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
 
 
 def _closed_reason(exc: ConnectionClosed) -> str:

@@ -7,16 +7,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptows.clock import wall_ms
 from cryptows.models import SymbolStatus, VenueHealth, VenueState, VenueStatus
 
 _RATE_WINDOW_S = 5
 _LAG_SAMPLES = 512
 _CHANGES_KEPT = 32
-
-
-def wall_ms() -> int:
-    """Wall-clock epoch milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -44,7 +45,30 @@ async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
             raise  # we are being cancelled ourselves: let it propagate
 
 
-class FeedManager:
+class BackgroundTask:
+    """Something that runs as one task: started on entering ``async with``, cancelled and
+    awaited (every socket closed) on leaving it or by :meth:`aclose`."""
+
+    _task: asyncio.Task[None] | None = None
+
+    def _start(self, main: Coroutine[Any, Any, None], name: str) -> None:
+        self._task = asyncio.create_task(main, name=name)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel the task and wait until it has finished: every socket is closed then."""
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+
+class FeedManager(BackgroundTask):
     """Streams ``symbols`` from ``venues`` (default: the enabled ones in ``settings``).
 
     Use as an async context manager (connections start on enter and are all closed on exit),
@@ -75,7 +99,6 @@ class FeedManager:
         self._rng = random.Random(seed)
         self._check_capacity()
         self.connections: dict[str, VenueConnection] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def _check_capacity(self) -> None:
         for name, cls in self._classes.items():
@@ -114,22 +137,9 @@ class FeedManager:
                     tasks.create_task(conn.run(), name=f"feed-{conn.name}")
 
     async def __aenter__(self) -> FeedManager:
-        self._task = asyncio.create_task(self.run(), name="feed-manager")
+        self._start(self.run(), "feed-manager")
         await asyncio.sleep(0)  # let the connections be created before anyone reads health
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Cancel every connection and wait until all sockets are closed."""
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
 
     @property
     def task(self) -> asyncio.Task[None] | None:

@@ -13,8 +13,9 @@ Rules:
   bid/ask win over ticker-stream ones; last price and volume come from whichever carries them.
 - **Usable.** A leg is usable unless its venue's last :class:`~cryptows.models.VenueStatus` is
   not ``LIVE`` (a venue with no status yet counts as live: quotes only arrive on live
-  connections), or ``max_quote_age_ms > 0`` and the quote is older than that. The reason is kept
-  (``"binance backing off: closed by venue with code 1001"``, ``"quote older than 5000 ms"``).
+  connections), or the quote predates the venue's last outage, or ``max_quote_age_ms > 0`` and
+  the quote is older than that (:class:`~cryptows.market.usability.Usability`). The reason is
+  kept: ``"binance backing off: closed by venue with code 1001"``, ``"quote older than 5000 ms"``.
 - **Removed legs.** A (symbol, venue) quote is forgotten when the symbol is no longer watched
   (:meth:`Aggregator.set_symbols`) or the venue reports it unlisted (a
   :class:`~cryptows.models.SymbolStatus` with ``unlisted``); its leg leaves the group, so its
@@ -29,11 +30,12 @@ Rules:
   O(legs) with ``max_quote_age_ms`` set, plus O(pending candidates).
 - **History.** Per symbol, at most one (ts_ms, mean usable mid) sample per
   ``history_interval_ms``, in a bounded deque: memory stays constant over a run of any length.
+
+Snapshots' per-symbol views are built by :mod:`cryptows.market.views`.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,19 +43,21 @@ from dataclasses import dataclass, field
 import msgspec
 
 from cryptows.errors import SymbolError
-from cryptows.market.arbitrage import ArbitrageEngine, LegKey, comparison_group
+from cryptows.market.arbitrage import ArbitrageEngine
 from cryptows.market.merge import merge_quote
+from cryptows.market.routes import LegKey, comparison_group
 from cryptows.market.types import (
     ArbEvent,
-    BestPrice,
     Leg,
+    MidSample,
     Snapshot,
+    SuppressedCount,
     SuppressReason,
-    SymbolSummary,
-    SymbolView,
-    VenueQuote,
+    SymbolProblem,
 )
-from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueState, VenueStatus
+from cryptows.market.usability import Usability
+from cryptows.market.views import symbol_view
+from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueStatus
 from cryptows.symbols import Symbol, parse_symbol
 
 
@@ -68,7 +72,7 @@ class _SymbolState:
     """The legs of this symbol's comparison group (shared with the group's other symbols)."""
     quotes: dict[str, Quote] = field(default_factory=dict)
     """Latest merged quote per venue."""
-    history: deque[tuple[int, float]] = field(default_factory=deque)
+    history: deque[MidSample] = field(default_factory=deque)
     last_sample_ms: int | None = None
 
 
@@ -114,7 +118,8 @@ class Aggregator:
             equivalents=equivalents,
             confirm_ms=confirm_ms,
         )
-        self.max_quote_age_ms = max_quote_age_ms
+        self._usability = Usability(max_quote_age_ms)
+        """The venues' states and the usability of their quotes."""
         self.history_size = history_size
         self.history_interval_ms = history_interval_ms
         self.demo = demo
@@ -124,13 +129,8 @@ class Aggregator:
         self._groups: dict[str, dict[LegKey, Leg]] = {}
         self._venue_symbols: dict[str, dict[str, _SymbolState]] = {}
         """Venue -> the symbols it has quoted (for status changes)."""
-        self._venue_status: dict[str, VenueStatus] = {}
-        self._venue_block: dict[str, str] = {}
-        self._down_since: dict[str, int] = {}
-        """Venue -> when it last left LIVE: quotes received before then are not reused."""
         self._now = 0
         """High-water mark of the times seen: a late event never moves time backwards."""
-        """Venue -> why its quotes are not usable, for venues whose last state is not live."""
         self._symbol_problems: dict[tuple[str, str], str] = {}
         for sym in self._parsed.values():
             self._state(sym.canonical)
@@ -141,6 +141,11 @@ class Aggregator:
     def symbol_problems(self) -> Mapping[tuple[str, str], str]:
         """(venue, symbol) -> message, for symbols a venue cannot stream right now."""
         return self._symbol_problems
+
+    @property
+    def max_quote_age_ms(self) -> int:
+        """When positive, a quote older than this is not usable."""
+        return self._usability.max_quote_age_ms
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -201,7 +206,7 @@ class Aggregator:
         if venue not in state.quotes:
             self._venue_symbols.setdefault(venue, {})[state.symbol] = state
         state.quotes[venue] = merged
-        usable, reason = self._usability(venue, merged.recv_wall_ms, now)
+        usable, reason = self._usability.check(venue, merged.recv_wall_ms, now)
         key = (venue, state.symbol)
         legs = state.legs
         legs[key] = Leg(
@@ -234,13 +239,7 @@ class Aggregator:
         """Record a venue's state; its legs become (un)usable and their pairs are re-checked."""
         venue = status.venue
         now = self._advance(status.ts_ms)
-        self._venue_status[venue] = status
-        if status.state is VenueState.LIVE:
-            self._venue_block.pop(venue, None)
-        else:
-            text = f"{venue} {status.state.value}"
-            self._venue_block[venue] = f"{text}: {status.reason}" if status.reason else text
-            self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))
+        self._usability.on_status(status)
         events: list[ArbEvent] = []
         for state in self._venue_symbols.get(venue, {}).values():
             self._recheck(state.legs, (venue, state.symbol), now, events)
@@ -291,82 +290,27 @@ class Aggregator:
         ordered = list(self._order)
         configured = set(ordered)
         ordered.extend(sorted(s for s in self._states if s not in configured))
-        views = tuple(self._view(self._states[s], now_ms) for s in ordered)
-        venues = set(self._venue_status) | set(self._venue_symbols)
-        venue_states: list[tuple[str, str, str]] = []
-        for venue in sorted(venues):
-            status = self._venue_status.get(venue)
-            if status is None:
-                venue_states.append((venue, VenueState.LIVE.value, ""))
-            else:
-                venue_states.append((venue, status.state.value, status.reason))
+        check = self._usability.check
+        views = tuple(
+            symbol_view(state.symbol, state.quotes, state.history, check, now_ms)
+            for state in (self._states[s] for s in ordered)
+        )
         return Snapshot(
             ts_ms=now_ms,
             symbols=views,
             open_opportunities=self.engine.open_opportunities(),
             recent_closed=tuple(self.engine.closed),
-            suppressed=tuple((r.value, self.engine.suppressed[r]) for r in SuppressReason),
-            venue_states=tuple(venue_states),
+            suppressed=tuple(
+                SuppressedCount(r.value, self.engine.suppressed[r]) for r in SuppressReason
+            ),
+            venue_states=self._usability.venue_states(self._venue_symbols),
             demo=self.demo,
             threshold_pct=self.engine.threshold,
             gross=self.engine.gross,
             problems=tuple(
-                (venue, symbol, message)
+                SymbolProblem(venue, symbol, message)
                 for (venue, symbol), message in sorted(self._symbol_problems.items())
             ),
-        )
-
-    def _view(self, state: _SymbolState, now: int) -> SymbolView:
-        quotes: list[VenueQuote] = []
-        best_buy: BestPrice | None = None
-        best_sell: BestPrice | None = None
-        mids: list[float] = []
-        changes: list[float] = []
-        newest: tuple[int, float] | None = None
-        for venue in sorted(state.quotes):
-            q = state.quotes[venue]
-            usable, reason = self._usability(venue, q.recv_wall_ms, now)
-            vq = VenueQuote(
-                venue=venue,
-                symbol=state.symbol,
-                bid=q.bid,
-                bid_size=q.bid_size,
-                ask=q.ask,
-                ask_size=q.ask_size,
-                last=q.last,
-                volume_24h=q.volume_24h,
-                exchange_ts_ms=q.exchange_ts_ms,
-                recv_ms=q.recv_wall_ms,
-                age_ms=now - q.recv_wall_ms,
-                usable=usable,
-                stale_reason=reason,
-                change_24h_pct=q.change_24h_pct,
-            )
-            quotes.append(vq)
-            if not usable:
-                continue
-            if q.change_24h_pct is not None:
-                changes.append(q.change_24h_pct)
-            if q.last is not None and (newest is None or q.recv_wall_ms >= newest[0]):
-                newest = (q.recv_wall_ms, q.last)
-            if q.ask is not None and (best_buy is None or q.ask < best_buy.price):
-                best_buy = BestPrice(venue=venue, price=q.ask, size=q.ask_size)
-            if q.bid is not None and (best_sell is None or q.bid > best_sell.price):
-                best_sell = BestPrice(venue=venue, price=q.bid, size=q.bid_size)
-            mid = vq.mid
-            if mid is not None:
-                mids.append(mid)
-        return SymbolView(
-            symbol=state.symbol,
-            quotes=tuple(quotes),
-            best_buy=best_buy,
-            best_sell=best_sell,
-            summary=msgspec.structs.replace(
-                _summary(mids, best_buy, best_sell),
-                last=newest[1] if newest is not None else None,
-                change_24h_pct=statistics.median(changes) if changes else None,
-            ),
-            history=tuple(state.history),
         )
 
     # -- internals --------------------------------------------------------------------------
@@ -400,24 +344,12 @@ class Aggregator:
         self._now = max(self._now, now_ms)
         return self._now
 
-    def _usability(self, venue: str, recv_ms: int, now: int) -> tuple[bool, str]:
-        blocked = self._venue_block.get(venue)
-        if blocked is not None:
-            return False, blocked
-        down = self._down_since.get(venue)
-        if down is not None and recv_ms <= down:
-            # Live again, but this quote predates the outage: wait for a fresh one.
-            return False, f"{venue}: no fresh quote since it reconnected"
-        if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
-            return False, f"quote older than {self.max_quote_age_ms} ms"
-        return True, ""
-
     def _recheck(
         self, legs: dict[LegKey, Leg], key: LegKey, now: int, events: list[ArbEvent]
     ) -> None:
         """Refresh one leg's usable flag and reason at ``now``; re-check its pairs on a flip."""
         leg = legs[key]
-        usable, reason = self._usability(key[0], leg.recv_ms, now)
+        usable, reason = self._usability.check(key[0], leg.recv_ms, now)
         if usable == leg.usable and reason == leg.stale_reason:
             return
         legs[key] = msgspec.structs.replace(leg, usable=usable, stale_reason=reason)
@@ -440,38 +372,10 @@ class Aggregator:
         for venue, q in state.quotes.items():
             if q.bid is None or q.ask is None:
                 continue
-            if not self._usability(venue, q.recv_wall_ms, now)[0]:
+            if not self._usability.check(venue, q.recv_wall_ms, now)[0]:
                 continue
             total += (q.bid + q.ask) / 2
             count += 1
         if count:
-            state.history.append((now, total / count))
+            state.history.append(MidSample(now, total / count))
             state.last_sample_ms = now
-
-
-def _summary(
-    mids: list[float], best_buy: BestPrice | None, best_sell: BestPrice | None
-) -> SymbolSummary:
-    """Cross-venue statistics; ``dispersion_bps`` needs two venues (one has no dispersion)."""
-    cross = None
-    if best_buy is not None and best_sell is not None:
-        cross = (best_sell.price - best_buy.price) / best_buy.price * 100
-    if not mids:
-        return SymbolSummary(
-            venues=0,
-            min_mid=None,
-            max_mid=None,
-            mean_mid=None,
-            cross_spread_pct=cross,
-            dispersion_bps=None,
-        )
-    mean = statistics.fmean(mids)
-    dispersion = statistics.pstdev(mids, mean) / mean * 10_000 if len(mids) >= 2 else None
-    return SymbolSummary(
-        venues=len(mids),
-        min_mid=min(mids),
-        max_mid=max(mids),
-        mean_mid=mean,
-        cross_spread_pct=cross,
-        dispersion_bps=dispersion,
-    )

@@ -1,5 +1,8 @@
 """Cross-venue arbitrage: net of taker fees, with an open/update/close lifecycle. Pure, synchronous.
 
+This module is the lifecycle (:class:`ArbitrageEngine`); building a route's values (size,
+estimated profit, ages) and ranking a group's open routes are :mod:`cryptows.market.routes`.
+
 Specification (the property tests hold the engine to it against a brute-force oracle):
 
 - **Groups.** Legs are compared within a group: one base asset and one *quote class*
@@ -76,49 +79,31 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-import msgspec
-
+from cryptows.market.routes import (
+    PLACEHOLDER,
+    USD_LIKE,
+    LegKey,
+    PairKey,
+    Route,
+    at,
+    comparison_group,
+    event_order,
+    opportunity,
+    ranks,
+)
 from cryptows.market.types import (
     ArbEvent,
     ArbEventType,
     CloseReason,
     Leg,
     Opportunity,
-    SharedLeg,
     SuppressReason,
 )
 
-USD_LIKE: frozenset[str] = frozenset(
-    {"USD", "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "DAI", "USDE", "PYUSD", "USD1", "RLUSD",
-     "USDP", "USDD", "USDS"}
-)  # fmt: skip
-"""Quote assets that are compared with each other (only when declared equivalent)."""
-
-LegKey = tuple[str, str]
-"""(venue, canonical symbol)."""
-PairKey = tuple[str, str, str, str]
-"""(buy venue, buy symbol, sell venue, sell symbol)."""
+__all__ = ["USD_LIKE", "ArbitrageEngine", "LegKey", "PairKey", "comparison_group"]
 
 _OPEN, _UPDATE, _CLOSE = ArbEventType.OPEN, ArbEventType.UPDATE, ArbEventType.CLOSE
-
-
-def comparison_group(base: str, quote: str) -> str:
-    """The group a symbol's legs are compared in, e.g. ``BTC/USD*`` or ``ETH/BTC``."""
-    return f"{base}/{'USD*' if quote in USD_LIKE else quote}"
-
-
-@dataclass(slots=True)
-class _Route:
-    """A pending or open pair: since when, its peak, and its last evaluated values."""
-
-    first_ms: int
-    peak_net: float
-    last: Opportunity
-    buy_recv: int
-    sell_recv: int
-    group: str
 
 
 class ArbitrageEngine:
@@ -142,9 +127,9 @@ class ArbitrageEngine:
         self.confirm_ms = confirm_ms
         """A candidate opens only once it has qualified for this long (engine time)."""
         self._equivalent = {frozenset(pair) for pair in equivalents if pair[0] != pair[1]}
-        self._open: dict[PairKey, _Route] = {}
-        self._pending: dict[PairKey, _Route] = {}
-        self._group_open: dict[str, dict[PairKey, _Route]] = {}
+        self._open: dict[PairKey, Route] = {}
+        self._pending: dict[PairKey, Route] = {}
+        self._group_open: dict[str, dict[PairKey, Route]] = {}
         """Group -> its open routes (for rank and shared leg)."""
         self._reason: dict[PairKey, SuppressReason] = {}
         self.suppressed: dict[SuppressReason, int] = dict.fromkeys(SuppressReason, 0)
@@ -183,7 +168,7 @@ class ArbitrageEngine:
         if self._changed or self._opened or self._dirty:
             self._settle(now_ms, events)
         if len(events) > 1:
-            events.sort(key=_event_order)
+            events.sort(key=event_order)
         return events
 
     def tick(self, now_ms: int) -> list[ArbEvent]:
@@ -201,7 +186,7 @@ class ArbitrageEngine:
             else:
                 self.suppressed[SuppressReason.UNCONFIRMED] += 1
         self._settle(now_ms, events)
-        events.sort(key=_event_order)
+        events.sort(key=event_order)
         return events
 
     def close_all(self, now_ms: int) -> list[ArbEvent]:
@@ -210,7 +195,7 @@ class ArbitrageEngine:
         reason = CloseReason.RUN_END
         events = [self._close(pair, now_ms, reason) for pair in list(self._open)]
         self._dirty.clear()
-        events.sort(key=_event_order)
+        events.sort(key=event_order)
         return events
 
     # -- the rules --------------------------------------------------------------------------
@@ -239,11 +224,9 @@ class ArbitrageEngine:
                 peak = current.peak_net if current.peak_net >= net else net
                 before = current.last
                 figures = (ask, bid, gross, fee_buy, fee_sell, net)
-                opportunity = self._opportunity(
-                    buy, sell, figures, converted, now_ms, current, peak
-                )
+                values = opportunity(buy, sell, figures, converted, now_ms, current, peak)
                 current.peak_net = peak
-                current.last = opportunity
+                current.last = values
                 current.buy_recv, current.sell_recv = buy.recv_ms, sell.recv_ms
                 # rank and shared_leg are carried over: only the four values can differ here
                 if (ask, buy.ask_size, bid, sell.bid_size) != (
@@ -261,14 +244,12 @@ class ArbitrageEngine:
             route = self._pending.get(pair)
             if route is None:
                 group = comparison_group(buy.base, buy.quote)
-                route = _Route(now_ms, net, _PLACEHOLDER, buy.recv_ms, sell.recv_ms, group)
+                route = Route(now_ms, net, PLACEHOLDER, buy.recv_ms, sell.recv_ms, group)
                 self._pending[pair] = route
             elif net > route.peak_net:
                 route.peak_net = net
             figures = (ask, bid, gross, fee_buy, fee_sell, net)
-            route.last = self._opportunity(
-                buy, sell, figures, converted, now_ms, route, route.peak_net
-            )
+            route.last = opportunity(buy, sell, figures, converted, now_ms, route, route.peak_net)
             route.buy_recv, route.sell_recv = buy.recv_ms, sell.recv_ms
             if now_ms - route.first_ms >= self.confirm_ms:
                 del self._pending[pair]
@@ -308,53 +289,9 @@ class ArbitrageEngine:
             return True, f"{first}={second}"
         return False, None
 
-    def _opportunity(
-        self,
-        buy: Leg,
-        sell: Leg,
-        figures: tuple[float, float, float, float, float, float],
-        converted: str | None,
-        now_ms: int,
-        route: _Route,
-        peak: float,
-    ) -> Opportunity:
-        ask, bid, gross, fee_buy, fee_sell, net = figures
-        buy_size, sell_size = buy.ask_size, sell.bid_size
-        if buy_size is None or sell_size is None:
-            size = profit = None
-        else:
-            size = buy_size if buy_size <= sell_size else sell_size
-            profit = size * (bid - ask) - size * ask * fee_buy / 100 - size * bid * fee_sell / 100
-        previous = route.last
-        return Opportunity(
-            symbol=sell.symbol,
-            buy_venue=buy.venue,
-            buy_symbol=buy.symbol,
-            buy_price=ask,
-            buy_size=buy_size,
-            buy_age_ms=max(0, now_ms - buy.recv_ms),
-            sell_venue=sell.venue,
-            sell_symbol=sell.symbol,
-            sell_price=bid,
-            sell_size=sell_size,
-            sell_age_ms=max(0, now_ms - sell.recv_ms),
-            gross_pct=gross,
-            fees_pct=fee_buy + fee_sell,
-            net_pct=net,
-            peak_net_pct=peak,
-            opened_ms=route.first_ms,
-            duration_ms=now_ms - route.first_ms,
-            size=size,
-            converted=converted,
-            est_profit=profit,
-            profit_asset=sell.quote or None,
-            rank=previous.rank,
-            shared_leg=previous.shared_leg,
-        )
-
-    def _promote(self, pair: PairKey, route: _Route, now_ms: int) -> None:
+    def _promote(self, pair: PairKey, route: Route, now_ms: int) -> None:
         """A candidate that held opens at ``now_ms`` (its OPEN is emitted by ``_settle``)."""
-        route.last = _at(route, now_ms, peak_net_pct=route.peak_net)
+        route.last = at(route, now_ms, peak_net_pct=route.peak_net)
         self._open[pair] = route
         self._group_open.setdefault(route.group, {})[pair] = route
         self._opened.append(pair)
@@ -368,7 +305,7 @@ class ArbitrageEngine:
             self._dirty.add(route.group)
         else:
             del self._group_open[route.group]
-        closed = _at(route, now_ms, peak_net_pct=route.peak_net, close_reason=reason)
+        closed = at(route, now_ms, peak_net_pct=route.peak_net, close_reason=reason)
         self.closed.appendleft(closed)
         return ArbEvent(type=_CLOSE, ts_ms=now_ms, opportunity=closed)
 
@@ -394,45 +331,8 @@ class ArbitrageEngine:
         routes = self._group_open.get(group)
         if not routes:
             return
-        order = sorted(routes.items(), key=lambda item: (-item[1].last.net_pct, item[0]))
-        ranks: dict[str, int] = {}
-        buys: set[tuple[str, str]] = set()
-        sells: set[tuple[str, str]] = set()
-        for pair, route in order:
+        for pair, route, rank, shared in ranks(routes.items()):
             last = route.last
-            rank = ranks[last.symbol] = ranks.get(last.symbol, 0) + 1
-            buy, sell = (pair[0], pair[1]), (pair[2], pair[3])
-            shared: SharedLeg | None
-            if buy in buys:
-                shared = "both" if sell in sells else "buy"
-            else:
-                shared = "sell" if sell in sells else None
-            buys.add(buy)
-            sells.add(sell)
             if rank != last.rank or shared != last.shared_leg:
-                route.last = _at(route, now_ms, rank=rank, shared_leg=shared)
+                route.last = at(route, now_ms, rank=rank, shared_leg=shared)
                 self._changed[pair] = None
-
-
-_PLACEHOLDER = Opportunity(
-    symbol="", buy_venue="", buy_symbol="", buy_price=0.0, buy_size=None, buy_age_ms=0,
-    sell_venue="", sell_symbol="", sell_price=0.0, sell_size=None, sell_age_ms=0, gross_pct=0.0,
-    fees_pct=0.0, net_pct=0.0, peak_net_pct=0.0, opened_ms=0, duration_ms=0, size=None,
-)  # fmt: skip
-"""Stands in for a new candidate's values until its first evaluation builds them."""
-
-
-def _at(route: _Route, now_ms: int, **changes: object) -> Opportunity:
-    """The route's last values as of ``now_ms``: duration and legs' ages advanced."""
-    return msgspec.structs.replace(
-        route.last,
-        duration_ms=now_ms - route.first_ms,
-        buy_age_ms=max(0, now_ms - route.buy_recv),
-        sell_age_ms=max(0, now_ms - route.sell_recv),
-        **changes,
-    )
-
-
-def _event_order(event: ArbEvent) -> PairKey:
-    o = event.opportunity
-    return (o.buy_venue, o.buy_symbol, o.sell_venue, o.sell_symbol)

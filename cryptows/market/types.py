@@ -7,7 +7,7 @@ analysis command only read them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import msgspec
 
@@ -31,7 +31,8 @@ class CloseReason(StrEnum):
     BELOW_THRESHOLD = "below_threshold"
     """The metric fell below ``threshold - hysteresis`` (both legs present and usable)."""
     LEG_STALE = "leg_stale"
-    """A leg's venue is not live, or its quote is older than ``max_quote_age_ms``."""
+    """A leg is not usable: its venue is not live, or its quote predates the venue's last
+    outage or is older than ``max_quote_age_ms``."""
     LEG_GONE = "leg_gone"
     """A leg's quote was removed (unlisted, unsubscribed) or that side of its book is missing."""
     RUN_END = "run_end"
@@ -46,7 +47,8 @@ class SuppressReason(StrEnum):
     """Why a candidate that would have cleared the threshold did not fire."""
 
     STALE_LEG = "stale_leg"
-    """One leg's venue is not live, or its quote is older than ``max_quote_age_ms``."""
+    """One leg is not usable: its venue is not live, or its quote predates the venue's last
+    outage or is older than ``max_quote_age_ms``."""
     BELOW_FEES = "below_fees"
     """Gross cleared the threshold, net (after both taker fees) did not."""
     QUOTE_MISMATCH = "quote_mismatch"
@@ -71,7 +73,8 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     recv_ms: int
     """Wall-clock ms of the last update of this leg."""
     usable: bool = True
-    """False when the venue is not live or the quote is too old."""
+    """False when the venue is not live, or the quote predates its last outage or is too old
+    (:class:`~cryptows.market.usability.Usability`)."""
     stale_reason: str = ""
 
 
@@ -190,6 +193,15 @@ class SymbolSummary(msgspec.Struct, frozen=True, kw_only=True):
     """Median of the usable venues' 24 h changes, in percent."""
 
 
+class MidSample(NamedTuple):
+    """One sample of a symbol's history."""
+
+    ts_ms: int
+    """Wall-clock ms of the sample."""
+    mid: float
+    """Mean mid of the venues usable then."""
+
+
 class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
     """Everything about one symbol in a snapshot."""
 
@@ -201,8 +213,34 @@ class SymbolView(msgspec.Struct, frozen=True, kw_only=True):
     best_sell: BestPrice | None
     """Highest usable bid."""
     summary: SymbolSummary
-    history: tuple[tuple[int, float], ...]
-    """(ts_ms, mean mid) samples, oldest first, bounded (for sparklines and statistics)."""
+    history: tuple[MidSample, ...]
+    """Samples, oldest first, bounded (for sparklines and statistics)."""
+
+
+class SuppressedCount(NamedTuple):
+    """How many candidates did not fire for one reason."""
+
+    reason: str
+    """A :class:`SuppressReason` value."""
+    total: int
+
+
+class VenueStateEntry(NamedTuple):
+    """A venue's connection state as last reported by the feed."""
+
+    venue: str
+    state: str
+    """A :class:`~cryptows.models.VenueState` value (``"live"`` before any report)."""
+    reason: str
+    """Why, for every state but live (may be empty)."""
+
+
+class SymbolProblem(NamedTuple):
+    """A symbol one venue cannot stream right now (e.g. not listed there)."""
+
+    venue: str
+    symbol: str
+    message: str
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,16 +251,16 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     open_opportunities: tuple[Opportunity, ...]
     recent_closed: tuple[Opportunity, ...]
     """Most recent closed opportunities, newest first (bounded)."""
-    suppressed: tuple[tuple[str, int], ...]
-    """(reason, count) of candidates that did not fire (see :class:`SuppressReason`)."""
-    venue_states: tuple[tuple[str, str, str], ...]
-    """(venue, state, reason) as last reported by the feed."""
+    suppressed: tuple[SuppressedCount, ...]
+    """Candidates that did not fire, one count per :class:`SuppressReason`, in its order."""
+    venue_states: tuple[VenueStateEntry, ...]
+    """Every venue seen, by name, as last reported by the feed."""
     demo: bool = False
     threshold_pct: float = 0.0
     """The arbitrage threshold in force (net, or gross when ``gross``)."""
     gross: bool = False
-    problems: tuple[tuple[str, str, str], ...] = ()
-    """(venue, symbol, message) for symbols a venue cannot stream (e.g. not listed there)."""
+    problems: tuple[SymbolProblem, ...] = ()
+    """Symbols a venue cannot stream (e.g. not listed there), by venue then symbol."""
     health: tuple[VenueHealth, ...] = ()
     """Every venue's connection health, in venue order (filled by the market service)."""
     notices: tuple[str, ...] = ()

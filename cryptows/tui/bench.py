@@ -47,8 +47,8 @@ def _percentile(values: list[float], pct: float) -> float:
 async def _child(
     config: Path, out: Path, seconds: float, warmup: float, symbols: list[str]
 ) -> None:
+    from cryptows.clock import wall_ms
     from cryptows.commands.common import load_spec
-    from cryptows.feed.health import wall_ms
     from cryptows.market.types import Snapshot
     from cryptows.service import LiveMarket
     from cryptows.tui.factory import make_app

@@ -1,0 +1,66 @@
+"""Whether a venue's quote may be used: its venue's last state, its outages, its age. Pure.
+
+Rules (see also :mod:`cryptows.market.aggregator`): a quote is usable unless its venue's last
+:class:`~cryptows.models.VenueStatus` is not ``LIVE`` (a venue with no status yet counts as live:
+quotes only arrive on live connections), or it was received before the venue last left ``LIVE``
+(live again, but no fresh quote yet), or ``max_quote_age_ms > 0`` and it is older than that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cryptows.market.types import VenueStateEntry
+from cryptows.models import VenueState, VenueStatus
+
+
+class Usability:
+    """The venues' states as reported by the feed, and the verdict on a quote at a given time."""
+
+    def __init__(self, max_quote_age_ms: int = 0) -> None:
+        self.max_quote_age_ms = max_quote_age_ms
+        """When positive, a quote older than this is not usable."""
+        self._status: dict[str, VenueStatus] = {}
+        """Venue -> its last reported status."""
+        self._block: dict[str, str] = {}
+        """Venue -> why its quotes are not usable, for venues whose last state is not live."""
+        self._down_since: dict[str, int] = {}
+        """Venue -> when it last left LIVE: quotes received before then are not reused."""
+
+    def on_status(self, status: VenueStatus) -> None:
+        """Record a venue's new state."""
+        venue = status.venue
+        self._status[venue] = status
+        if status.state is VenueState.LIVE:
+            self._block.pop(venue, None)
+        else:
+            text = f"{venue} {status.state.value}"
+            self._block[venue] = f"{text}: {status.reason}" if status.reason else text
+            self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))
+
+    def check(self, venue: str, recv_ms: int, now: int) -> tuple[bool, str]:
+        """Whether ``venue``'s quote received at ``recv_ms`` is usable at ``now``; if not, why:
+        the venue's state (``"binance backing off: closed by venue with code 1001"``),
+        ``"binance: no fresh quote since it reconnected"`` or ``"quote older than 5000 ms"``."""
+        blocked = self._block.get(venue)
+        if blocked is not None:
+            return False, blocked
+        down = self._down_since.get(venue)
+        if down is not None and recv_ms <= down:
+            # Live again, but this quote predates the outage: wait for a fresh one.
+            return False, f"{venue}: no fresh quote since it reconnected"
+        if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
+            return False, f"quote older than {self.max_quote_age_ms} ms"
+        return True, ""
+
+    def venue_states(self, quoting: Iterable[str]) -> tuple[VenueStateEntry, ...]:
+        """Every venue that reported a state or is in ``quoting``, by name (live if it has not
+        reported)."""
+        entries: list[VenueStateEntry] = []
+        for venue in sorted(set(self._status) | set(quoting)):
+            status = self._status.get(venue)
+            if status is None:
+                entries.append(VenueStateEntry(venue, VenueState.LIVE.value, ""))
+            else:
+                entries.append(VenueStateEntry(venue, status.state.value, status.reason))
+        return tuple(entries)
