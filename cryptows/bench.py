@@ -6,11 +6,12 @@ from a quote's receipt to the paint that shows it, with the simulator in its own
 ``decode`` measures, in microseconds per frame, how fast a Binance bookTicker frame becomes typed
 values with msgspec (typed ``Struct`` decoding, what the adapters use) against orjson and the
 standard library (decode to a ``dict``, then pick and check the fields by hand), plus the cost of
-each venue adapter's full ``parse`` (decode + validation + ``Quote``). It prints medians over
-several repeats; run it on an idle machine and compare medians, not single runs.
+each venue adapter's full ``parse`` (decode + validation + ``Quote``) of its
+``sample_quote_frame``. It prints medians over several repeats; run it on an idle machine and
+compare medians, not single runs.
 
 ``connect`` measures the seconds from starting a feed on simulated venues until each has
-delivered a quote, each venue alone and all four at once.
+delivered a quote, each venue alone and all of them at once.
 
 ``aggregate`` measures, in microseconds per update, ``Aggregator.on_quote`` on one symbol quoted
 by 2, 4, 8 and 16 synthetic venues (a seeded random walk with occasional dislocations, so
@@ -32,35 +33,11 @@ from typing import Any
 import msgspec
 
 from cryptows.models import Channel, Quote
-from cryptows.venues import get_adapter
+from cryptows.venues import ADAPTERS
+from cryptows.venues.binance import BinanceAdapter
 
-_BOOK = (
-    b'{"stream":"btcusdt@bookTicker","data":{"u":7488717758,"s":"BTCUSDT",'
-    b'"b":"28621.74000000","B":"1.43278800","a":"28621.75000000","A":"2.52500800"}}'
-)
-_FRAMES: dict[str, bytes] = {
-    "binance": _BOOK,
-    "bybit": (
-        b'{"topic":"orderbook.1.BTCUSDT","ts":1748980103101,"type":"snapshot","data":'
-        b'{"s":"BTCUSDT","b":[["106285.8","0.794865"]],"a":[["106285.9","1.269905"]],'
-        b'"u":943951,"seq":75829523783},"cts":1748980103098}'
-    ),
-    "okx": (
-        b'{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT",'
-        b'"instId":"BTC-USDT","last":"9999.99","lastSz":"0.1","askPx":"9999.99","askSz":"11",'
-        b'"bidPx":"8888.88","bidSz":"5","open24h":"9000","high24h":"10000","low24h":"8888.88",'
-        b'"volCcy24h":"2222","vol24h":"2222","sodUtc0":"2222","sodUtc8":"2222",'
-        b'"ts":"1597026383085"}]}'
-    ),
-    "coinbase": (
-        b'{"type":"ticker","sequence":37475248783,"product_id":"ETH-USD","price":"1285.22",'
-        b'"open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52",'
-        b'"high_24h":"1313.8","volume_30d":"9788783.60117027","best_bid":"1285.04",'
-        b'"best_bid_size":"0.46688654","best_ask":"1285.27","best_ask_size":"1.56637040",'
-        b'"side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,'
-        b'"last_size":"11.4396987"}'
-    ),
-}
+_BOOK = BinanceAdapter.sample_quote_frame
+"""The frame the decoders are compared on: the decoders below read exactly its shape."""
 
 
 class _Book(msgspec.Struct):
@@ -127,15 +104,17 @@ def bench_decode(number: int, repeat: int) -> list[tuple[str, float]]:
         pass
     for label, fn in candidates:
         results.append((label, _median_us(fn, _BOOK, number, repeat)))
-    for venue, frame in _FRAMES.items():
-        adapter = get_adapter(venue)
+    for venue, cls in ADAPTERS.items():
+        frame = cls.sample_quote_frame
         results.append(
-            (f"full parse -> Quote: {venue}", _median_us(adapter.parse, frame, number, repeat))
+            (f"full parse -> Quote: {venue}", _median_us(cls().parse, frame, number, repeat))
         )
     return results
 
 
-_HANDSHAKE_DELAY_S = {"binance": 0.2, "bybit": 0.4, "okx": 0.6, "coinbase": 0.8}
+_HANDSHAKE_DELAY_S = {name: round(0.2 * (i + 1), 1) for i, name in enumerate(ADAPTERS)}
+"""Simulated handshake delay per venue: 0.2 s more for each venue in registry order (binance
+0.2 s, bybit 0.4 s, okx 0.6 s, coinbase 0.8 s)."""
 
 
 async def _first_quotes(venues: list[str]) -> float:
@@ -171,7 +150,7 @@ def bench_connect(repeat: int) -> list[tuple[str, float]]:
         label = f"{name} alone (handshake +{_HANDSHAKE_DELAY_S[name]:.1f} s)"
         results.append((label, statistics.median(runs)))
     runs = [asyncio.run(_first_quotes(names)) for _ in range(repeat)]
-    results.append(("all four at once", statistics.median(runs)))
+    results.append((f"all {len(names)} at once", statistics.median(runs)))
     return results
 
 
@@ -261,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
     dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
     dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
-    con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all four")
+    con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all at once")
     con.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
     agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
     agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")

@@ -9,17 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from cryptows.venues import ADAPTERS
+
 DASH = "-"
 """Shown where a value is unknown."""
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
-VENUE_ABBREVIATIONS: dict[str, str] = {
-    "binance": "bin",
-    "bybit": "byb",
-    "okx": "okx",
-    "coinbase": "cb",
-}
+VENUE_ABBREVIATIONS: dict[str, str] = {name: cls.short_name for name, cls in ADAPTERS.items()}
 """Short venue names for narrow terminals (the health panel always shows full names)."""
 
 

@@ -13,11 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 import msgspec
 
-from cryptows.models import BadFrame, Channel, Event, Quote
+from cryptows.models import BadFrame, Channel, Event, Quote, SubscriptionAck
 from cryptows.symbols import Symbol
 
 Frame = bytes | str
@@ -25,6 +25,9 @@ Frame = bytes | str
 
 Number = str | float | int | None
 """A number as venues send it: usually a decimal string, sometimes a JSON number, or absent."""
+
+Op = Literal["subscribe", "unsubscribe"]
+"""What a request asks of the venue."""
 
 _EXCERPT_CHARS = 200
 _T = TypeVar("_T")
@@ -104,21 +107,30 @@ class FrameError(Exception):
 class VenueAdapter(ABC):
     """One exchange's public market-data protocol, without I/O.
 
-    Subclasses set the class attributes and implement :meth:`venue_symbol`, :meth:`subscribe`,
-    :meth:`unsubscribe` and :meth:`_parse`. :meth:`parse` never raises: whatever goes wrong while
-    reading a frame becomes a :class:`~cryptows.models.BadFrame`.
+    Subclasses set the class attributes and implement :meth:`venue_symbol`,
+    :meth:`_request_body`, :meth:`_parse` and the REST readers. The base batches requests
+    (:meth:`subscribe`, :meth:`unsubscribe`), issues and remembers their ids, and stamps every
+    :meth:`quote` with the receipt times of the frame being parsed. :meth:`parse` never raises:
+    whatever goes wrong while reading a frame becomes a :class:`~cryptows.models.BadFrame`.
     """
 
     name: ClassVar[str]
     """Venue name used in config, flags and output (``"binance"``)."""
     display_name: ClassVar[str]
     """Name for humans (``"Binance"``)."""
+    short_name: ClassVar[str]
+    """At most three letters, for narrow terminals (``"bin"``)."""
     default_ws_url: ClassVar[str]
     """The public market-data WebSocket URL the client opens."""
     default_rest_url: ClassVar[str]
     """REST base for server time and the symbol list."""
     default_taker_fee_pct: ClassVar[float]
     """The venue's published retail-tier spot taker fee, in percent."""
+    fee_source: ClassVar[str] = ""
+    """Where :attr:`default_taker_fee_pct` comes from (shown in the example config)."""
+    endpoint_note: ClassVar[str] = ""
+    """What a user should know about :attr:`default_ws_url` (shown in the example config), such
+    as regional hosts for accounts the main one refuses."""
     heartbeat: ClassVar[HeartbeatPolicy]
     limits: ClassVar[VenueLimits]
     topics_per_symbol: ClassVar[int]
@@ -126,6 +138,12 @@ class VenueAdapter(ABC):
     rejects_whole_request: ClassVar[bool] = False
     """Whether one bad symbol makes the venue ignore the whole subscribe message (Coinbase), so
     the rest must be subscribed again without it."""
+    issues_request_ids: ClassVar[bool] = True
+    """Whether requests carry an id that replies echo. Where none does (Coinbase), no id is
+    issued: the bookkeeping could never be matched to a reply and would only grow."""
+    sample_quote_frame: ClassVar[bytes]
+    """A typical frame that gives one quote, byte for byte as the venue sends it (compacted): the
+    input of ``python -m cryptows.bench decode``."""
 
     rest_time_path: ClassVar[str]
     """REST path (under ``rest_url``) of the server-time endpoint."""
@@ -136,6 +154,9 @@ class VenueAdapter(ABC):
         self._next_id = 1
         self._requests: dict[str, Request] = {}
         """Request id -> what it asked for, to attribute acks and errors."""
+        self._recv_mono_ns = 0
+        self._recv_wall_ms = 0
+        """Receipt times of the frame being parsed, which :meth:`quote` stamps."""
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -143,14 +164,32 @@ class VenueAdapter(ABC):
     def venue_symbol(self, symbol: Symbol) -> str:
         """The venue's spelling of ``symbol`` in requests (``btcusdt``, ``BTC-USDT``, ...)."""
 
-    @abstractmethod
     def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
         """Text frames that subscribe to book and ticker data for ``symbols``, batched within
         the venue's per-request limit. Send them at most one per ``limits.min_send_interval_s``."""
+        return self._batched("subscribe", symbols)
 
-    @abstractmethod
     def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
         """Text frames that undo :meth:`subscribe` for ``symbols``."""
+        return self._batched("unsubscribe", symbols)
+
+    def _batched(self, op: Op, symbols: Sequence[Symbol]) -> list[str]:
+        # A symbol's topics never straddle two requests, so an error names the right symbols.
+        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
+        frames = []
+        for i in range(0, len(symbols), per_request):
+            batch = symbols[i : i + per_request]
+            req_id = self._issue_id(op, batch) if self.issues_request_ids else None
+            frames.append(msgspec.json.encode(self._request_body(op, batch, req_id)).decode())
+        return frames
+
+    @abstractmethod
+    def _request_body(
+        self, op: Op, batch: Sequence[Symbol], req_id: int | None
+    ) -> dict[str, object]:
+        """The JSON body (key order kept) of one ``op`` request for ``batch``, whose topics fit
+        in one request; ``req_id`` is the id issued for it (``None`` if
+        :attr:`issues_request_ids` is false)."""
 
     def ping_frame(self) -> str | None:
         """The app-level ping to send per :attr:`heartbeat`, or ``None`` if the venue has none."""
@@ -167,6 +206,22 @@ class VenueAdapter(ABC):
         if req_id is None:
             return None
         return self._requests.get(str(req_id))
+
+    def ack(self, req_id: str | None, op: str | None = None) -> SubscriptionAck:
+        """An ack of request ``req_id``, naming the symbols it asked for (none if it is not
+        ours). ``op`` is what the reply says was done, else the request's own (``"unknown"``
+        if it is not ours)."""
+        request = self.request(req_id)
+        if op is None:
+            op = request.op if request else "unknown"
+        symbols = request.symbols if request else ()
+        return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+
+    def request_symbol(self, req_id: str | None) -> str | None:
+        """The symbol an error about request ``req_id`` is about: the one symbol it asked for;
+        ``None`` if it asked for several (or is not ours)."""
+        request = self.request(req_id)
+        return request.symbols[0] if request and len(request.symbols) == 1 else None
 
     # -- REST (sans-I/O as well: the feed fetches, the adapter reads) -------------------------
 
@@ -193,16 +248,18 @@ class VenueAdapter(ABC):
 
         Args:
             frame: the message exactly as received (``str`` or ``bytes``).
-            recv_mono_ns: ``time.monotonic_ns()`` at receipt, stamped onto quotes.
-            recv_wall_ms: wall-clock ms at receipt, stamped onto quotes.
+            recv_mono_ns: ``time.monotonic_ns()`` at receipt, stamped onto every quote.
+            recv_wall_ms: wall-clock ms at receipt, stamped onto every quote.
 
         Returns:
             Quotes, acks, subscription errors, heartbeats, notices, or one ``BadFrame``. Frames
             that are valid but carry nothing we use (e.g. an unknown message type, which venues
             ask clients to ignore) give an empty list.
         """
+        self._recv_mono_ns = recv_mono_ns
+        self._recv_wall_ms = recv_wall_ms
         try:
-            return self._parse(frame, recv_mono_ns, recv_wall_ms)
+            return self._parse(frame)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return [self.bad_frame(frame, f"undecodable: {exc}")]
         except FrameError as exc:
@@ -212,8 +269,9 @@ class VenueAdapter(ABC):
             return [msgspec.structs.replace(bad, internal=True)]
 
     @abstractmethod
-    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
-        """Parse one frame; may raise ``FrameError`` or msgspec errors for bad frames."""
+    def _parse(self, frame: Frame) -> list[Event]:
+        """Parse one frame; may raise ``FrameError`` or msgspec errors for bad frames. Quotes
+        are built with :meth:`quote`, which stamps the frame's receipt times."""
 
     def bad_frame(self, frame: Frame, reason: str) -> BadFrame:
         """A ``BadFrame`` for ``frame`` with a short excerpt of it."""
@@ -234,10 +292,9 @@ class VenueAdapter(ABC):
         change_24h_pct: Number = None,
         open_24h: Number = None,
         exchange_ts_ms: Number = None,
-        recv_mono_ns: int = 0,
-        recv_wall_ms: int = 0,
     ) -> Quote:
-        """Build a validated quote from wire values; raises ``FrameError`` if any is invalid.
+        """Build a validated quote from wire values, stamped with the receipt times of the frame
+        being parsed; raises ``FrameError`` if any value is invalid.
 
         The 24 h change is ``change_24h_pct`` (percent, any sign) when the venue sends it; a venue
         that sends only the price 24 h ago passes it as ``open_24h``, and the change is computed
@@ -261,8 +318,8 @@ class VenueAdapter(ABC):
             volume_24h=amount(volume_24h, "volume"),
             change_24h_pct=change,
             exchange_ts_ms=timestamp_ms(exchange_ts_ms),
-            recv_mono_ns=recv_mono_ns,
-            recv_wall_ms=recv_wall_ms,
+            recv_mono_ns=self._recv_mono_ns,
+            recv_wall_ms=self._recv_wall_ms,
         )
         if q.bid is not None and q.ask is not None and q.bid > q.ask:
             raise FrameError(f"crossed book: bid {q.bid} > ask {q.ask}")
@@ -326,9 +383,20 @@ def timestamp_ms(value: Number) -> int | None:
     return int(number)
 
 
-def chunks(items: Sequence[str], size: int) -> list[list[str]]:
-    """Split ``items`` into lists of at most ``size``."""
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+def alnum_symbol(s: str | None) -> str:
+    """The canonical symbol (upper case) of a symbol the venue spells as one run of letters and
+    digits (``BTCUSDT``, ``btcusdt``); anything else raises ``FrameError``."""
+    if not s or not s.isalnum():
+        raise FrameError(f"bad symbol {s!r:.40}")
+    return s.upper()
+
+
+def require(obj: object, what: str, *fields: str) -> None:
+    """Raise ``FrameError`` naming every one of ``fields`` that ``obj`` (a decoded ``what``
+    frame) lacks or has as ``""``."""
+    missing = [f for f in fields if getattr(obj, f) in (None, "")]
+    if missing:
+        raise FrameError(f"{what} frame missing {', '.join(missing)}")
 
 
 def decode_rest(body: bytes | str, kind: type[_T], what: str) -> _T:

@@ -24,23 +24,20 @@ from typing import ClassVar
 
 import msgspec
 
-from cryptows.models import (
-    Channel,
-    Event,
-    Notice,
-    SubscriptionAck,
-    SubscriptionError,
-)
+from cryptows.models import Channel, Event, Notice, NoticeKind, SubscriptionAck, SubscriptionError
 from cryptows.symbols import Symbol
 from cryptows.venues.base import (
     Frame,
     FrameError,
     HeartbeatPolicy,
     Number,
+    Op,
     Probe,
     VenueAdapter,
     VenueLimits,
+    alnum_symbol,
     decode_rest,
+    require,
 )
 
 _BOOK = "bookTicker"
@@ -102,10 +99,15 @@ class BinanceAdapter(VenueAdapter):
 
     name: ClassVar[str] = "binance"
     display_name: ClassVar[str] = "Binance"
+    short_name: ClassVar[str] = "bin"
     default_ws_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
     default_rest_url: ClassVar[str] = "https://api.binance.com"
     # binance.com fee schedule: regular user (VIP 0) spot taker 0.1000 %.
     default_taker_fee_pct: ClassVar[float] = 0.10
+    fee_source: ClassVar[str] = (
+        "Source: binance.com/en/fee/schedule, regular user (VIP 0) spot taker 0.1000 %."
+    )
+    endpoint_note: ClassVar[str] = "(combined-stream endpoint)"
     rest_time_path: ClassVar[str] = "/api/v3/time"
     rest_symbols_path: ClassVar[str] = "/api/v3/exchangeInfo"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
@@ -126,6 +128,10 @@ class BinanceAdapter(VenueAdapter):
     topics_per_symbol: ClassVar[int] = 2
     # An invalid stream fails the whole SUBSCRIBE, so the feed resubscribes the others.
     rejects_whole_request: ClassVar[bool] = True
+    sample_quote_frame: ClassVar[bytes] = (
+        b'{"stream":"btcusdt@bookTicker","data":{"u":7488717758,"s":"BTCUSDT",'
+        b'"b":"28621.74000000","B":"1.43278800","a":"28621.75000000","A":"2.52500800"}}'
+    )
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Stream-name spelling: lower case, no separator (``btcusdt``)."""
@@ -135,25 +141,14 @@ class BinanceAdapter(VenueAdapter):
         """Stream names for ``symbols``: ``<sym>@bookTicker`` and ``<sym>@ticker`` each."""
         return [f"{self.venue_symbol(s)}@{kind}" for s in symbols for kind in (_BOOK, _TICKER)]
 
-    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("SUBSCRIBE", symbols)
-
-    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("UNSUBSCRIBE", symbols)
-
-    def _requests_for(self, method: str, symbols: Sequence[Symbol]) -> list[str]:
-        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
-        frames = []
-        for i in range(0, len(symbols), per_request):
-            batch = symbols[i : i + per_request]
-            req_id = self._issue_id(method.lower(), batch)
-            body = {"method": method, "params": self.streams(batch), "id": req_id}
-            frames.append(msgspec.json.encode(body).decode())
-        return frames
+    def _request_body(
+        self, op: Op, batch: Sequence[Symbol], req_id: int | None
+    ) -> dict[str, object]:
+        return {"method": op.upper(), "params": self.streams(batch), "id": req_id}
 
     # -- parsing ----------------------------------------------------------------------------
 
-    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+    def _parse(self, frame: Frame) -> list[Event]:
         msg = _decoder.decode(frame)
         if msg.error is not None:
             return [self._error(msg)]
@@ -162,17 +157,19 @@ class BinanceAdapter(VenueAdapter):
         if msg.stream is not None:
             if msg.data is None:
                 raise FrameError(f"combined frame for {msg.stream!r} has no data")
-            return self._payload(msg.data, msg.stream, recv_mono_ns, recv_wall_ms)
-        return self._payload(msg, None, recv_mono_ns, recv_wall_ms)
+            return self._payload(msg.data, msg.stream)
+        return self._payload(msg, None)
 
     def _error(self, msg: _Frame) -> SubscriptionError:
         assert msg.error is not None
         req_id = None if msg.id is None else str(msg.id)
-        request = self.request(req_id)
-        symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
         code = None if msg.error.code is None else str(msg.error.code)
         return SubscriptionError(
-            venue=self.name, message=msg.error.msg, symbol=symbol, code=code, req_id=req_id
+            venue=self.name,
+            message=msg.error.msg,
+            symbol=self.request_symbol(req_id),
+            code=code,
+            req_id=req_id,
         )
 
     def _ack(self, msg: _Frame) -> SubscriptionAck:
@@ -183,30 +180,24 @@ class BinanceAdapter(VenueAdapter):
             return SubscriptionAck(
                 venue=self.name, op="list", req_id=req_id, symbols=symbols, topics=topics
             )
-        request = self.request(req_id)
-        op = request.op if request else "unknown"
-        symbols = request.symbols if request else ()
-        return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+        return self.ack(req_id)
 
-    def _payload(
-        self, p: _Payload, stream: str | None, recv_mono_ns: int, recv_wall_ms: int
-    ) -> list[Event]:
+    def _payload(self, p: _Payload, stream: str | None) -> list[Event]:
         kind = stream.rsplit("@", 1)[-1] if stream else None
         if p.e == "serverShutdown":
             return [
                 Notice(
                     venue=self.name,
-                    kind="reconnect",
+                    kind=NoticeKind.RECONNECT,
                     message="Binance server shutting down",
                     exchange_ts_ms=_int_or_none(p.E),
                 )
             ]
-        stamp = {"recv_mono_ns": recv_mono_ns, "recv_wall_ms": recv_wall_ms}
         if p.e == "24hrTicker":
-            _require(p, "24hrTicker", "s", "c", "v")
+            require(p, "24hrTicker", "s", "c", "v")
             return [
                 self.quote(
-                    _symbol(p.s),
+                    alnum_symbol(p.s),
                     Channel.TICKER,
                     bid=p.b,
                     bid_size=p.B,
@@ -216,29 +207,27 @@ class BinanceAdapter(VenueAdapter):
                     volume_24h=p.v,
                     change_24h_pct=p.P,  # already in percent ("-0.372" is -0.372 %)
                     exchange_ts_ms=p.E,
-                    **stamp,
                 )
             ]
         if p.e == "24hrMiniTicker":
-            _require(p, "24hrMiniTicker", "s", "c", "v")
+            require(p, "24hrMiniTicker", "s", "c", "v")
             return [
                 self.quote(
-                    _symbol(p.s), Channel.TICKER, last=p.c, volume_24h=p.v, open_24h=p.o,
-                    exchange_ts_ms=p.E, **stamp,
+                    alnum_symbol(p.s), Channel.TICKER, last=p.c, volume_24h=p.v, open_24h=p.o,
+                    exchange_ts_ms=p.E,
                 )
             ]  # fmt: skip
         if p.e is None and (kind == _BOOK or p.u is not None):
-            _require(p, "bookTicker", "s", "b", "B", "a", "A")
+            require(p, "bookTicker", "s", "b", "B", "a", "A")
             return [
                 self.quote(
-                    _symbol(p.s),
+                    alnum_symbol(p.s),
                     Channel.BOOK,
                     bid=p.b,
                     bid_size=p.B,
                     ask=p.a,
                     ask_size=p.A,
                     exchange_ts_ms=p.E,  # spot sends none; futures-style frames do
-                    **stamp,
                 )
             ]
         if p.e is not None:
@@ -253,18 +242,6 @@ class BinanceAdapter(VenueAdapter):
     def parse_symbol_list(self, body: bytes | str) -> frozenset[str]:
         info = decode_rest(body, _ExchangeInfo, "/api/v3/exchangeInfo")
         return frozenset(s.symbol.upper() for s in info.symbols if s.status == "TRADING")
-
-
-def _require(p: _Payload, what: str, *fields: str) -> None:
-    missing = [f for f in fields if getattr(p, f) in (None, "")]
-    if missing:
-        raise FrameError(f"{what} frame missing {', '.join(missing)}")
-
-
-def _symbol(s: str | None) -> str:
-    if not s or not s.isalnum():
-        raise FrameError(f"bad symbol {s!r:.40}")
-    return s.upper()
 
 
 def _int_or_none(value: int | str | None) -> int | None:

@@ -38,18 +38,21 @@ from typing import ClassVar
 
 import msgspec
 
-from cryptows.models import Channel, Event, Heartbeat, SubscriptionAck, SubscriptionError
+from cryptows.models import Channel, Event, Heartbeat, HeartbeatKind, SubscriptionError
 from cryptows.symbols import Symbol
 from cryptows.venues.base import (
     Frame,
     FrameError,
     HeartbeatPolicy,
     Number,
+    Op,
     Probe,
     VenueAdapter,
     VenueLimits,
+    alnum_symbol,
     amount,
     decode_rest,
+    require,
     signed,
 )
 
@@ -130,10 +133,14 @@ class BybitAdapter(VenueAdapter):
 
     name: ClassVar[str] = "bybit"
     display_name: ClassVar[str] = "Bybit"
+    short_name: ClassVar[str] = "byb"
     default_ws_url: ClassVar[str] = "wss://stream.bybit.com/v5/public/spot"
     default_rest_url: ClassVar[str] = "https://api.bybit.com"
     # bybit.com fee schedule: VIP 0 (regular user) spot taker 0.1000 %.
     default_taker_fee_pct: ClassVar[float] = 0.10
+    fee_source: ClassVar[str] = (
+        "Source: bybit.com/en/help-center/article/Trading-Fee-Structure, VIP 0 spot taker 0.1000 %."
+    )
     rest_time_path: ClassVar[str] = "/v5/market/time"
     rest_symbols_path: ClassVar[str] = "/v5/market/instruments-info?category=spot"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
@@ -161,6 +168,11 @@ class BybitAdapter(VenueAdapter):
     # The docs do not say whether one bad topic fails the rest of its request; assume it does
     # (resubscribing a topic that did subscribe only earns a silent duplicate).
     rejects_whole_request: ClassVar[bool] = True
+    sample_quote_frame: ClassVar[bytes] = (
+        b'{"topic":"orderbook.1.BTCUSDT","ts":1748980103101,"type":"snapshot","data":'
+        b'{"s":"BTCUSDT","b":[["106285.8","0.794865"]],"a":[["106285.9","1.269905"]],'
+        b'"u":943951,"seq":75829523783},"cts":1748980103098}'
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,40 +195,28 @@ class BybitAdapter(VenueAdapter):
             )
         ]
 
-    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("subscribe", symbols)
-
-    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("unsubscribe", symbols)
+    def _request_body(
+        self, op: Op, batch: Sequence[Symbol], req_id: int | None
+    ) -> dict[str, object]:
+        return {"req_id": str(req_id), "op": op, "args": self.topics(batch)}
 
     def ping_frame(self) -> str:
         """``{"req_id": "ping-N", "op": "ping"}`` with a fresh ``N`` each time."""
         self._pings += 1
         return msgspec.json.encode({"req_id": f"ping-{self._pings}", "op": "ping"}).decode()
 
-    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
-        # A symbol's topics never straddle two requests, so an error names the right symbols.
-        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
-        frames = []
-        for i in range(0, len(symbols), per_request):
-            batch = symbols[i : i + per_request]
-            req_id = str(self._issue_id(op, batch))
-            body = {"req_id": req_id, "op": op, "args": self.topics(batch)}
-            frames.append(msgspec.json.encode(body).decode())
-        return frames
-
     # -- parsing ----------------------------------------------------------------------------
 
-    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+    def _parse(self, frame: Frame) -> list[Event]:
         msg = _decoder.decode(frame)
         if msg.topic is not None:
-            return self._push(msg, msg.topic, recv_mono_ns, recv_wall_ms)
+            return self._push(msg, msg.topic)
         if msg.success is False:
             return [self._error(msg)]
         if msg.op == "pong" or (msg.op == "ping" and msg.success is True):
-            return [Heartbeat(venue=self.name, kind="pong")]
+            return [Heartbeat(venue=self.name, kind=HeartbeatKind.PONG)]
         if msg.success is True and msg.op in ("subscribe", "unsubscribe"):
-            return [self._ack(msg, msg.op)]
+            return [self.ack(self._req_id(msg), msg.op)]
         if msg.op is not None or msg.type is not None:
             return []  # auth replies, option COMMAND_RESP, ...: well formed, not ours
         raise FrameError("unrecognised frame: neither a topic push, a reply nor a pong")
@@ -225,21 +225,14 @@ class BybitAdapter(VenueAdapter):
         # Linear/inverse replies carry "req_id": "" when the request had none.
         return None if msg.req_id is None or msg.req_id == "" else str(msg.req_id)
 
-    def _ack(self, msg: _Frame, op: str) -> SubscriptionAck:
-        req_id = self._req_id(msg)
-        request = self.request(req_id)
-        symbols = request.symbols if request else ()
-        return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
-
     def _error(self, msg: _Frame) -> SubscriptionError:
         req_id = self._req_id(msg)
         symbol = _symbol_in_message(msg.ret_msg)
         if symbol is None:
-            request = self.request(req_id)
-            symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
+            symbol = self.request_symbol(req_id)
         return SubscriptionError(venue=self.name, message=msg.ret_msg, symbol=symbol, req_id=req_id)
 
-    def _push(self, msg: _Frame, topic: str, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+    def _push(self, msg: _Frame, topic: str) -> list[Event]:
         is_book = topic.startswith(_BOOK_PREFIX)
         if not is_book and not topic.startswith(_TICKER_PREFIX):
             return []  # a topic we did not ask for (publicTrade, kline, ...)
@@ -252,42 +245,36 @@ class BybitAdapter(VenueAdapter):
         if isinstance(msg.data, list):
             raise FrameError(f"push for {topic!r} has an array as data")
         fallback = topic.rsplit(".", 1)[-1]
-        stamp = {"recv_mono_ns": recv_mono_ns, "recv_wall_ms": recv_wall_ms}
         if is_book:
-            return [self._book(msg.data, fallback, msg.ts, stamp)]
-        return self._ticker(msg.data, fallback, msg.type, msg.ts, stamp)
+            return [self._book(msg.data, fallback, msg.ts)]
+        return self._ticker(msg.data, fallback, msg.type, msg.ts)
 
-    def _book(self, d: _Data, fallback: str, ts: Number, stamp: dict[str, int]) -> Event:
+    def _book(self, d: _Data, fallback: str, ts: Number) -> Event:
         if d.b is None or d.a is None:
             raise FrameError(f"orderbook frame missing {'b' if d.b is None else 'a'}")
         bid, bid_size = _best(d.b, "bid")
         ask, ask_size = _best(d.a, "ask")
         return self.quote(
-            _symbol(d.s or fallback),
+            alnum_symbol(d.s or fallback),
             Channel.BOOK,
             bid=bid,
             bid_size=bid_size,
             ask=ask,
             ask_size=ask_size,
             exchange_ts_ms=ts,
-            **stamp,
         )
 
-    def _ticker(
-        self, d: _Data, fallback: str, kind: str | None, ts: Number, stamp: dict[str, int]
-    ) -> list[Event]:
+    def _ticker(self, d: _Data, fallback: str, kind: str | None, ts: Number) -> list[Event]:
         if kind == "delta":
             # Linear/inverse deltas omit unchanged fields; one without any price says nothing.
             if all(v in (None, "") for v in (d.lastPrice, d.bid1Price, d.ask1Price)):
                 return []
         else:
-            missing = [k for k in ("lastPrice", "volume24h") if getattr(d, k) in (None, "")]
-            if missing:
-                raise FrameError(f"tickers frame missing {', '.join(missing)}")
+            require(d, "tickers", "lastPrice", "volume24h")
         fraction = signed(d.price24hPcnt, "price24hPcnt")  # a fraction: "0.0123" is +1.23 %
         return [
             self.quote(
-                _symbol(d.symbol or fallback),
+                alnum_symbol(d.symbol or fallback),
                 Channel.TICKER,
                 bid=d.bid1Price,
                 bid_size=d.bid1Size,
@@ -297,7 +284,6 @@ class BybitAdapter(VenueAdapter):
                 volume_24h=d.volume24h,
                 change_24h_pct=None if fraction is None else fraction * 100,
                 exchange_ts_ms=ts,
-                **stamp,
             )
         ]
 
@@ -337,12 +323,6 @@ def _best(levels: list[tuple[_Value, _Value]], side: str) -> tuple[_Value | None
     if amount(size, f"{side} size") == 0:
         return None, None
     return level_price, size
-
-
-def _symbol(s: str | None) -> str:
-    if not s or not s.isalnum():
-        raise FrameError(f"bad symbol {s!r:.40}")
-    return s.upper()
 
 
 def _symbol_in_message(message: str) -> str | None:

@@ -51,6 +51,7 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     SubscriptionAck,
     SubscriptionError,
 )
@@ -60,11 +61,12 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Op,
     Probe,
     VenueAdapter,
     VenueLimits,
-    chunks,
     decode_rest,
+    require,
 )
 
 _CHANNELS = ("ticker", "heartbeat")
@@ -143,10 +145,15 @@ class CoinbaseAdapter(VenueAdapter):
 
     name: ClassVar[str] = "coinbase"
     display_name: ClassVar[str] = "Coinbase"
+    short_name: ClassVar[str] = "cb"
     default_ws_url: ClassVar[str] = "wss://ws-feed.exchange.coinbase.com"
     default_rest_url: ClassVar[str] = "https://api.exchange.coinbase.com"
     # Coinbase Exchange fee schedule: lowest 30-day-volume tier 0.60 % taker / 0.40 % maker.
     default_taker_fee_pct: ClassVar[float] = 0.60
+    fee_source: ClassVar[str] = (
+        "Source: help.coinbase.com/en/exchange/trading-and-funding/exchange-fees, Coinbase "
+        "Exchange lowest tier ($0-$10K 30-day volume) taker 60 bps (maker 40 bps)."
+    )
     rest_time_path: ClassVar[str] = "/time"
     rest_symbols_path: ClassVar[str] = "/products"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
@@ -172,30 +179,29 @@ class CoinbaseAdapter(VenueAdapter):
     )
     topics_per_symbol: ClassVar[int] = 2
     rejects_whole_request: ClassVar[bool] = True
+    issues_request_ids: ClassVar[bool] = False  # nothing carries one (see the module docstring)
+    sample_quote_frame: ClassVar[bytes] = (
+        b'{"type":"ticker","sequence":37475248783,"product_id":"ETH-USD","price":"1285.22",'
+        b'"open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52",'
+        b'"high_24h":"1313.8","volume_30d":"9788783.60117027","best_bid":"1285.04",'
+        b'"best_bid_size":"0.46688654","best_ask":"1285.27","best_ask_size":"1.56637040",'
+        b'"side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,'
+        b'"last_size":"11.4396987"}'
+    )
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Product-id spelling: ``BASE-QUOTE`` (``BTC-USDT``; ``BTC-USD`` is another product)."""
         return f"{symbol.base}-{symbol.quote}"
 
-    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("subscribe", symbols)
-
-    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("unsubscribe", symbols)
-
-    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
-        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
-        product_ids = [self.venue_symbol(s) for s in symbols]
-        return [
-            msgspec.json.encode(
-                {"type": op, "product_ids": batch, "channels": list(_CHANNELS)}
-            ).decode()
-            for batch in chunks(product_ids, per_request)
-        ]
+    def _request_body(
+        self, op: Op, batch: Sequence[Symbol], req_id: int | None
+    ) -> dict[str, object]:
+        product_ids = [self.venue_symbol(s) for s in batch]
+        return {"type": op, "product_ids": product_ids, "channels": list(_CHANNELS)}
 
     # -- parsing ----------------------------------------------------------------------------
 
-    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+    def _parse(self, frame: Frame) -> list[Event]:
         try:
             msg = _decoder.decode(frame)
         except msgspec.ValidationError:
@@ -205,14 +211,14 @@ class CoinbaseAdapter(VenueAdapter):
                 return []
             raise
         if isinstance(msg, _Ticker):
-            return [self._ticker(msg, recv_mono_ns, recv_wall_ms)]
+            return [self._ticker(msg)]
         if isinstance(msg, _Heartbeat):
             if not msg.product_id:
                 raise FrameError("heartbeat frame missing product_id")
             return [
                 Heartbeat(
                     venue=self.name,
-                    kind="heartbeat",
+                    kind=HeartbeatKind.HEARTBEAT,
                     symbol=_canonical(msg.product_id),
                     exchange_ts_ms=_epoch_ms(msg.time),
                 )
@@ -221,16 +227,9 @@ class CoinbaseAdapter(VenueAdapter):
             return [self._ack(msg)]
         return [self._error(msg)]
 
-    def _ticker(self, t: _Ticker, recv_mono_ns: int, recv_wall_ms: int) -> Event:
-        required: dict[str, Number] = {
-            "product_id": t.product_id,
-            "price": t.price,
-            "best_bid": t.best_bid,
-            "best_ask": t.best_ask,
-        }
-        missing = [name for name, value in required.items() if value in (None, "")]
-        if missing or not t.product_id:
-            raise FrameError(f"ticker frame missing {', '.join(missing)}")
+    def _ticker(self, t: _Ticker) -> Event:
+        require(t, "ticker", "product_id", "price", "best_bid", "best_ask")
+        assert t.product_id is not None  # checked by require(), for the type checker
         return self.quote(
             _canonical(t.product_id),
             Channel.TICKER,
@@ -242,8 +241,6 @@ class CoinbaseAdapter(VenueAdapter):
             volume_24h=t.volume_24h,
             open_24h=t.open_24h,  # no percent on the wire: the change is computed against it
             exchange_ts_ms=_epoch_ms(t.time),
-            recv_mono_ns=recv_mono_ns,
-            recv_wall_ms=recv_wall_ms,
         )
 
     def _ack(self, msg: _Subscriptions) -> SubscriptionAck:

@@ -42,7 +42,9 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     Notice,
+    NoticeKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -53,6 +55,7 @@ from cryptows.venues.base import (
     FrameError,
     HeartbeatPolicy,
     Number,
+    Op,
     Probe,
     VenueAdapter,
     VenueLimits,
@@ -137,6 +140,7 @@ class OkxAdapter(VenueAdapter):
 
     name: ClassVar[str] = "okx"
     display_name: ClassVar[str] = "OKX"
+    short_name: ClassVar[str] = "okx"
     # The docs also list wss://wsus.okx.com / wss://wseea.okx.com for US/AU and EEA accounts.
     default_ws_url: ClassVar[str] = "wss://ws.okx.com:8443/ws/v5/public"
     # Current docs; https://www.okx.com is the older host, and us.okx.com / eea.okx.com serve
@@ -144,6 +148,11 @@ class OkxAdapter(VenueAdapter):
     default_rest_url: ClassVar[str] = "https://openapi.okx.com"
     # okx.com fee schedule: regular user Lv1 spot taker 0.10 %.
     default_taker_fee_pct: ClassVar[float] = 0.10
+    fee_source: ClassVar[str] = "Source: okx.com/fees, regular user (Lv1) spot taker 0.100 %."
+    endpoint_note: ClassVar[str] = (
+        "(US/AU and EEA accounts: wss://wsus.okx.com:8443 / wss://wseea.okx.com:8443, "
+        "REST us.okx.com / eea.okx.com)"
+    )
     rest_time_path: ClassVar[str] = "/api/v5/public/time"
     rest_symbols_path: ClassVar[str] = "/api/v5/public/instruments?instType=SPOT"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
@@ -167,6 +176,13 @@ class OkxAdapter(VenueAdapter):
         min_send_interval_s=0.5,
     )
     topics_per_symbol: ClassVar[int] = 1
+    sample_quote_frame: ClassVar[bytes] = (
+        b'{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT",'
+        b'"instId":"BTC-USDT","last":"9999.99","lastSz":"0.1","askPx":"9999.99","askSz":"11",'
+        b'"bidPx":"8888.88","bidSz":"5","open24h":"9000","high24h":"10000","low24h":"8888.88",'
+        b'"volCcy24h":"2222","vol24h":"2222","sodUtc0":"2222","sodUtc8":"2222",'
+        b'"ts":"1597026383085"}]}'
+    )
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Instrument id: upper case, dash-separated (``BTC-USDT``)."""
@@ -176,37 +192,26 @@ class OkxAdapter(VenueAdapter):
         """Our name for the one topic ``symbol`` costs: ``tickers:BTC-USDT``."""
         return _topic(_TICKERS, self.venue_symbol(symbol))
 
-    def subscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("subscribe", symbols)
-
-    def unsubscribe(self, symbols: Sequence[Symbol]) -> list[str]:
-        return self._requests_for("unsubscribe", symbols)
+    def _request_body(
+        self, op: Op, batch: Sequence[Symbol], req_id: int | None
+    ) -> dict[str, object]:
+        args = [{"channel": _TICKERS, "instId": self.venue_symbol(s)} for s in batch]
+        return {"id": str(req_id), "op": op, "args": args}
 
     def ping_frame(self) -> str:
         return "ping"
 
-    def _requests_for(self, op: str, symbols: Sequence[Symbol]) -> list[str]:
-        per_request = self.limits.max_topics_per_request // self.topics_per_symbol
-        frames = []
-        for i in range(0, len(symbols), per_request):
-            batch = symbols[i : i + per_request]
-            req_id = self._issue_id(op, batch)
-            args = [{"channel": _TICKERS, "instId": self.venue_symbol(s)} for s in batch]
-            body = {"id": str(req_id), "op": op, "args": args}
-            frames.append(msgspec.json.encode(body).decode())
-        return frames
-
     # -- parsing ----------------------------------------------------------------------------
 
-    def _parse(self, frame: Frame, recv_mono_ns: int, recv_wall_ms: int) -> list[Event]:
+    def _parse(self, frame: Frame) -> list[Event]:
         # "pong" is a bare text frame, not JSON: test for it before decoding.
         if frame == (_PONG_BYTES if isinstance(frame, bytes) else _PONG):
-            return [Heartbeat(venue=self.name, kind="pong")]
+            return [Heartbeat(venue=self.name, kind=HeartbeatKind.PONG)]
         msg = _decoder.decode(frame)
         if msg.event is not None:
             return self._event(msg)
         if msg.arg is not None:
-            return self._push(msg.arg, msg.data, recv_mono_ns, recv_wall_ms)
+            return self._push(msg.arg, msg.data)
         raise FrameError("unrecognised frame: neither an event nor a push")
 
     def _event(self, msg: _Frame) -> list[Event]:
@@ -216,15 +221,12 @@ class OkxAdapter(VenueAdapter):
         if msg.event == "error":
             return [self._error(msg, req_id)]
         if msg.event == "notice" and _code(msg.code) == _RECONNECT_NOTICE:
-            return [Notice(venue=self.name, kind="reconnect", message=msg.msg)]
+            return [Notice(venue=self.name, kind=NoticeKind.RECONNECT, message=msg.msg)]
         return []  # channel-conn-count, login, other notices: nothing we act on
 
     def _ack(self, op: str, arg: _Arg | None, req_id: str | None) -> SubscriptionAck:
         if arg is None or not arg.instId:
-            # Not seen in practice; fall back on what our request asked for.
-            request = self.request(req_id)
-            symbols = request.symbols if request else ()
-            return SubscriptionAck(venue=self.name, op=op, req_id=req_id, symbols=symbols)
+            return self.ack(req_id, op)  # not seen in practice: what our request asked for
         spot = _spot_symbol(arg.instId)
         return SubscriptionAck(
             venue=self.name,
@@ -235,8 +237,7 @@ class OkxAdapter(VenueAdapter):
         )
 
     def _error(self, msg: _Frame, req_id: str | None) -> SubscriptionError:
-        request = self.request(req_id)
-        symbol = request.symbols[0] if request and len(request.symbols) == 1 else None
+        symbol = self.request_symbol(req_id)
         if symbol is None:
             # The error frame has no "arg"; the 60018 text names the instrument (best effort).
             found = _MSG_INST_ID.search(msg.msg)
@@ -245,9 +246,7 @@ class OkxAdapter(VenueAdapter):
             venue=self.name, message=msg.msg, symbol=symbol, code=_code(msg.code), req_id=req_id
         )
 
-    def _push(
-        self, arg: _Arg, data: list[_Item] | None, recv_mono_ns: int, recv_wall_ms: int
-    ) -> list[Event]:
+    def _push(self, arg: _Arg, data: list[_Item] | None) -> list[Event]:
         if arg.channel != _TICKERS and arg.channel not in _BOOK_CHANNELS:
             return []  # a channel we did not ask for (trades, candles, books, ...)
         if not data:
@@ -265,12 +264,12 @@ class OkxAdapter(VenueAdapter):
             if symbol is None or (item.instType is not None and item.instType != "SPOT"):
                 continue  # swaps, futures, options: we only quote spot
             if arg.channel == _TICKERS:
-                events.append(self._ticker(symbol, item, recv_mono_ns, recv_wall_ms))
+                events.append(self._ticker(symbol, item))
             else:
-                events.append(self._book(symbol, item, recv_mono_ns, recv_wall_ms))
+                events.append(self._book(symbol, item))
         return events
 
-    def _ticker(self, symbol: str, item: _Item, recv_mono_ns: int, recv_wall_ms: int) -> Quote:
+    def _ticker(self, symbol: str, item: _Item) -> Quote:
         # OKX notes that best ask < best bid can legally occur before the open; quote() refuses
         # a crossed book as a bad frame all the same, since it is no usable quote.
         return self.quote(
@@ -286,11 +285,9 @@ class OkxAdapter(VenueAdapter):
             # opens of the UTC+0 / UTC+8 day, not a 24 h window.
             open_24h=item.open24h,
             exchange_ts_ms=item.ts,
-            recv_mono_ns=recv_mono_ns,
-            recv_wall_ms=recv_wall_ms,
         )
 
-    def _book(self, symbol: str, item: _Item, recv_mono_ns: int, recv_wall_ms: int) -> Quote:
+    def _book(self, symbol: str, item: _Item) -> Quote:
         if item.bids is None or item.asks is None:
             raise FrameError("order-book push missing bids or asks")
         bid, bid_size = _top_level(item.bids, "bid")
@@ -303,8 +300,6 @@ class OkxAdapter(VenueAdapter):
             ask=ask,
             ask_size=ask_size,
             exchange_ts_ms=item.ts,  # matching-engine time
-            recv_mono_ns=recv_mono_ns,
-            recv_wall_ms=recv_wall_ms,
         )
 
     # -- REST ---------------------------------------------------------------------------------
