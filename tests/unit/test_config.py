@@ -88,8 +88,12 @@ def test_venue_defaults_come_from_the_adapter_classes() -> None:
 # -- the example file --------------------------------------------------------------------------
 
 
-def test_packaged_example_is_identical_to_repo_root_copy() -> None:
-    assert (REPO_ROOT / "config.example.toml").read_text(encoding="utf-8") == example_config_text()
+def test_repo_root_example_is_the_generated_text() -> None:
+    repo_copy = (REPO_ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert repo_copy == example_config_text(), (
+        "config.example.toml is out of date; regenerate it from the key declarations with "
+        "`python -m cryptows.config > config.example.toml`"
+    )
 
 
 def test_example_states_exactly_the_defaults(write) -> None:

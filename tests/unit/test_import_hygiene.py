@@ -16,8 +16,8 @@ import pytest
 
 import cryptows
 
-DOMAIN_PACKAGES = ("venues", "feed", "market", "sim", "analysis")
-DOMAIN_TOP_LEVEL = ("errors", "models", "symbols", "config", "service", "crash")
+DOMAIN_PACKAGES = ("venues", "feed", "market", "sim", "analysis", "config")
+DOMAIN_TOP_LEVEL = ("errors", "models", "symbols", "service", "crash", "clock", "logs")
 UI_LIBRARIES = ("textual", "rich")
 
 
