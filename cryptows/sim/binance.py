@@ -26,8 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection
 from websockets.frames import Opcode
 
-from cryptows.sim.market import TopOfBook, decimals
-from cryptows.sim.server import Session, SimVenueServer, now_ms
+from cryptows.clock import wall_ms
+from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.server import Session, SimVenueServer
 
 _STREAM = re.compile(r"([a-z0-9]+)@(bookTicker|ticker|miniTicker|aggTrade|trade|depth|kline_\w+)")
 _SUPPORTED = {"bookTicker", "ticker", "miniTicker"}
@@ -99,10 +100,10 @@ class BinanceSession(Session):
             "s": symbol,
             "c": _num(book.last, places),
             "o": _num(open_price, places),
-            "h": _num(max(book.last, open_price) * 1.01, places),
-            "l": _num(min(book.last, open_price) * 0.99, places),
+            "h": _num(book.high_24h, places),
+            "l": _num(book.low_24h, places),
             "v": _num(book.volume_24h),
-            "q": _num(book.volume_24h * book.last),
+            "q": _num(book.quote_volume_24h),
         }
         if channel == "miniTicker":
             return {"e": "24hrMiniTicker", **common}
@@ -204,6 +205,13 @@ class BinanceSim(SimVenueServer):
     """Simulated ``stream.binance.com`` + ``api.binance.com`` on one loopback port."""
 
     name: ClassVar[str] = "binance"
+    profile: ClassVar[VenueProfile] = VenueProfile(
+        listings=EVERYWHERE | {"BNBUSDT", "BTCUSDC", "ETHUSDC"},
+        half_spread_bps=0.4,
+        base_volume_usd=2.0e9,
+    )
+    """No USD books (USDT and USDC ones instead), and the deepest, tightest books of the four."""
+    session_class: ClassVar[type[Session]] = BinanceSession
     ws_path: ClassVar[str] = "/stream"
     ping_interval_s: ClassVar[float | None] = 20.0
     ping_timeout_s: ClassVar[float | None] = 60.0
@@ -212,16 +220,13 @@ class BinanceSim(SimVenueServer):
         route = urlsplit(path).path
         return route in ("/ws", "/stream") or route.startswith("/ws/")
 
-    def new_session(self, ws: ServerConnection) -> Session:
-        return BinanceSession(self, ws)
-
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         if path == "/api/v3/time":
-            return 200, {"serverTime": now_ms()}
+            return 200, {"serverTime": wall_ms()}
         if path == "/api/v3/exchangeInfo":
             symbols = []
             for canonical in self.listed_symbols():
-                sym = self.engine.book(self.name, canonical, now_ms()).symbol
+                sym = self.engine.book(self.name, canonical, wall_ms()).symbol
                 symbols.append(
                     {
                         "symbol": canonical,
@@ -230,5 +235,9 @@ class BinanceSim(SimVenueServer):
                         "quoteAsset": sym.quote,
                     }
                 )
-            return 200, {"timezone": "UTC", "serverTime": now_ms(), "symbols": symbols}
+            return 200, {"timezone": "UTC", "serverTime": wall_ms(), "symbols": symbols}
         return None
+
+
+SIMULATOR = BinanceSim
+"""This venue's simulated server (found by :data:`cryptows.sim.cluster.SIMULATORS`)."""

@@ -49,13 +49,13 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from cryptows.sim.market import VENUE_LISTINGS, TopOfBook, decimals
-from cryptows.sim.server import Session, SimVenueServer, now_ms
+from cryptows.clock import wall_ms
+from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.server import Session, SimVenueServer
 
 _TOPIC = re.compile(r"(orderbook\.(?:1|50|200|1000)|tickers)\.([^.]+)")
 _MAX_ARGS = 10
@@ -138,7 +138,7 @@ class BybitSession(Session):
         places = decimals(book.tick)
         body = {
             "topic": topic,
-            "ts": now_ms(),
+            "ts": wall_ms(),
             "type": "snapshot",
             "data": {
                 "s": book.symbol.canonical,
@@ -159,11 +159,11 @@ class BybitSession(Session):
         data = {
             "symbol": book.symbol.canonical,
             "lastPrice": f"{last:.{places}f}",
-            "highPrice24h": f"{max(last, prev) * 1.01:.{places}f}",
-            "lowPrice24h": f"{min(last, prev) * 0.99:.{places}f}",
+            "highPrice24h": f"{book.high_24h:.{places}f}",
+            "lowPrice24h": f"{book.low_24h:.{places}f}",
             "prevPrice24h": f"{prev:.{places}f}",
             "volume24h": _size(book.volume_24h),
-            "turnover24h": f"{book.volume_24h * last:.8f}",
+            "turnover24h": f"{book.quote_volume_24h:.8f}",
             "price24hPcnt": f"{last / prev - 1:.4f}",  # a fraction, not percent
             # The base coin's USD index; "" for coins that are not collateral (here: any
             # book not quoted in a USD stablecoin).
@@ -174,7 +174,7 @@ class BybitSession(Session):
         self._ticker_sent[topic] = data
         body = {
             "topic": topic,
-            "ts": now_ms(),
+            "ts": wall_ms(),
             "type": "snapshot",
             "cs": _CROSS_SEQ_BASE + book.seq,
             "data": data,
@@ -277,13 +277,14 @@ class BybitSim(SimVenueServer):
     """Simulated ``stream.bybit.com`` (spot) + ``api.bybit.com`` on one loopback port."""
 
     name: ClassVar[str] = "bybit"
+    profile: ClassVar[VenueProfile] = VenueProfile(
+        listings=EVERYWHERE | {"BTCUSDC", "ETHUSDC"},
+        half_spread_bps=0.6,
+        base_volume_usd=0.8e9,
+    )
+    """No USD books (USDT and USDC ones instead)."""
+    session_class: ClassVar[type[Session]] = BybitSession
     ws_path: ClassVar[str] = "/v5/public/spot"
-
-    def accepts_path(self, path: str) -> bool:
-        return urlsplit(path).path == self.ws_path
-
-    def new_session(self, ws: ServerConnection) -> Session:
-        return BybitSession(self, ws)
 
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         if path == "/v5/market/time":
@@ -301,10 +302,10 @@ class BybitSim(SimVenueServer):
         return None
 
     def _instrument(self, canonical: str) -> dict[str, Any]:
-        book = self.engine.book(self.name, canonical, now_ms())
+        book = self.engine.book(self.name, canonical, wall_ms())
         tick = f"{book.tick:.{decimals(book.tick)}f}"
         return {
-            "symbolId": sorted(VENUE_LISTINGS[self.name]).index(canonical) + 1,
+            "symbolId": sorted(self.engine.listings(self.name)).index(canonical) + 1,
             "symbol": canonical,
             "baseCoin": book.symbol.base,
             "quoteCoin": book.symbol.quote,
@@ -335,5 +336,9 @@ def _envelope(code: int, message: str, result: Any) -> dict[str, Any]:
         "retMsg": message,
         "result": result,
         "retExtInfo": {},
-        "time": now_ms(),
+        "time": wall_ms(),
     }
+
+
+SIMULATOR = BybitSim
+"""This venue's simulated server (found by :data:`cryptows.sim.cluster.SIMULATORS`)."""

@@ -1,30 +1,46 @@
-"""All simulated venues together, driven by one market engine: what ``--demo`` and tests start."""
+"""All simulated venues together, driven by one market engine: what ``--demo`` and tests start.
+
+:data:`SIMULATORS` mirrors the adapter registry (:data:`cryptows.venues.ADAPTERS`): for every
+venue there, the module ``cryptows.sim.<venue>`` names its server class (protocol and market
+facts, :attr:`~cryptows.sim.server.SimVenueServer.profile`) as ``SIMULATOR``. So a new venue is
+its adapter module, its simulator module and one line in the adapter registry.
+"""
 
 from __future__ import annotations
 
-import time
+import importlib
 from collections.abc import Sequence
-from types import TracebackType
 
-from cryptows.sim.binance import BinanceSim
-from cryptows.sim.bybit import BybitSim
-from cryptows.sim.coinbase import CoinbaseSim
-from cryptows.sim.market import MarketEngine
-from cryptows.sim.okx import OkxSim
-from cryptows.sim.server import SimVenueServer
-
-SIMULATORS: dict[str, type[SimVenueServer]] = {
-    cls.name: cls for cls in (BinanceSim, BybitSim, OkxSim, CoinbaseSim)
-}
-"""Simulated venue classes by venue name (mirrors ``cryptows.venues.ADAPTERS``)."""
+from cryptows.clock import wall_ms
+from cryptows.sim.market import MarketEngine, VenueProfile
+from cryptows.sim.server import Served, SimVenueServer
+from cryptows.venues import VENUE_NAMES
 
 
-class SimCluster:
+def _simulator(venue: str) -> type[SimVenueServer]:
+    module = importlib.import_module(f"cryptows.sim.{venue}")
+    cls = getattr(module, "SIMULATOR", None)
+    if not (isinstance(cls, type) and issubclass(cls, SimVenueServer) and cls.name == venue):
+        raise TypeError(f"cryptows.sim.{venue} must set SIMULATOR to its venue's server class")
+    return cls
+
+
+SIMULATORS: dict[str, type[SimVenueServer]] = {name: _simulator(name) for name in VENUE_NAMES}
+"""Simulated venue classes by venue name (mirrors ``cryptows.venues.ADAPTERS``). The order is
+part of the market seed's meaning: the engine draws its random numbers venue by venue in it."""
+
+
+def venue_profiles() -> dict[str, VenueProfile]:
+    """Every registered venue's market facts, in registry order (what the engine is built on)."""
+    return {name: cls.profile for name, cls in SIMULATORS.items()}
+
+
+class SimCluster(Served):
     """Simulated exchanges on loopback, one port each, sharing one seeded market.
 
     Args:
         venues: which venues to run (default: all four).
-        seed: market seed; the same seed gives the same price paths.
+        seed: market seed; the same seed gives the same price paths (whichever venues run).
         port_base: first port (venue *i* gets ``port_base + i``); 0 picks free ports.
         dislocations: let the market produce random cross-venue dislocations.
     """
@@ -40,7 +56,7 @@ class SimCluster:
     ) -> None:
         names = list(venues) if venues is not None else list(SIMULATORS)
         self.engine = MarketEngine(
-            seed, start_ms=time.time_ns() // 1_000_000, dislocations=dislocations
+            seed, start_ms=wall_ms(), dislocations=dislocations, venues=venue_profiles()
         )
         self.servers: dict[str, SimVenueServer] = {}
         for i, name in enumerate(names):
@@ -60,18 +76,6 @@ class SimCluster:
         """Stop every venue server."""
         for server in self.servers.values():
             await server.stop()
-
-    async def __aenter__(self) -> SimCluster:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def __getitem__(self, venue: str) -> SimVenueServer:
         return self.servers[venue]

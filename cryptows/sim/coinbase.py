@@ -37,12 +37,12 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
-from cryptows.sim.market import TopOfBook, decimals
-from cryptows.sim.server import Session, SimVenueServer, now_ms
+from cryptows.clock import wall_ms
+from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.server import Session, SimVenueServer
 from cryptows.symbols import Symbol, parse_symbol
 
 _PUSHED = ("ticker", "heartbeat")
@@ -133,8 +133,8 @@ class CoinbaseSession(Session):
             "price": _num(book.last, places),
             "open_24h": _num(open_price, places),
             "volume_24h": _num(book.volume_24h),
-            "low_24h": _num(min(book.last, open_price) * 0.99, places),
-            "high_24h": _num(max(book.last, open_price) * 1.01, places),
+            "low_24h": _num(book.low_24h, places),
+            "high_24h": _num(book.high_24h, places),
             "volume_30d": _num(book.volume_24h * 30),
             "best_bid": _num(book.bid, places),
             "best_bid_size": _num(book.bid_size),
@@ -148,7 +148,7 @@ class CoinbaseSession(Session):
         return [json.dumps(body, separators=(",", ":"))]
 
     def _next_sequence(self, pid: str) -> int:
-        seq = self._sequence.get(pid, now_ms()) + 1
+        seq = self._sequence.get(pid, wall_ms()) + 1
         self._sequence[pid] = seq
         return seq
 
@@ -167,7 +167,7 @@ class CoinbaseSession(Session):
                 await self._heartbeats()
 
     async def _heartbeats(self) -> None:
-        stamp = now_ms()
+        stamp = wall_ms()
         for pid in list(self.channels.get("heartbeat", [])):
             canonical = _canonical(pid)
             if not self.engine.listed(self.server.name, canonical):
@@ -326,17 +326,18 @@ class CoinbaseSim(SimVenueServer):
     """Simulated ``ws-feed.exchange.coinbase.com`` + ``api.exchange.coinbase.com``."""
 
     name: ClassVar[str] = "coinbase"
+    profile: ClassVar[VenueProfile] = VenueProfile(
+        listings=EVERYWHERE | {"BTCUSD", "ETHUSD", "SOLUSD"},
+        half_spread_bps=1.2,
+        base_volume_usd=0.6e9,
+    )
+    """USD books beside the USDT ones, like the real venue; the widest spreads of the four."""
+    session_class: ClassVar[type[Session]] = CoinbaseSession
     ws_path: ClassVar[str] = "/"
-
-    def accepts_path(self, path: str) -> bool:
-        return urlsplit(path).path == "/"
-
-    def new_session(self, ws: ServerConnection) -> Session:
-        return CoinbaseSession(self, ws)
 
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         if path == "/time":
-            stamp = now_ms()
+            stamp = wall_ms()
             return 200, {"iso": _iso(stamp * 1000)[:-4] + "Z", "epoch": stamp / 1000}
         if path == "/products":
             return 200, [self._product(canonical) for canonical in self.listed_symbols()]
@@ -350,7 +351,7 @@ class CoinbaseSim(SimVenueServer):
 
     def _product(self, canonical: str) -> dict[str, Any]:
         sym = parse_symbol(canonical)
-        tick = self.engine.book(self.name, canonical, now_ms()).tick
+        tick = self.engine.book(self.name, canonical, wall_ms()).tick
         return {
             "id": product_id(sym),
             "base_currency": sym.base,
@@ -369,3 +370,7 @@ class CoinbaseSim(SimVenueServer):
             "trading_disabled": False,
             "fx_stablecoin": False,
         }
+
+
+SIMULATOR = CoinbaseSim
+"""This venue's simulated server (found by :data:`cryptows.sim.cluster.SIMULATORS`)."""

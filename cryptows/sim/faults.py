@@ -6,17 +6,22 @@ with code 1011), ``binance:stall@20=15`` (15 s of total silence, pings unanswere
 subscribe), ``binance:delist=SOLUSDT`` (not listed at all), ``binance:refuse=451`` (refuse
 handshakes with HTTP 451; ``refuse=0`` accepts again), ``okx:slow=3`` (3 s handshakes),
 ``bybit:nopong`` (ignore app-level pings), ``*:quiet`` (a market where nothing happens: no data
-pushed, pings and heartbeats still answered; ``quiet=0`` ends it); ``*`` as venue means every
-venue.
+pushed, pings and heartbeats still answered; ``quiet=0`` ends it),
+``binance:dislocate@2=BTCUSDT:1.0:4`` (2 s after start, Binance's BTCUSDT moves 1 % up for 4 s:
+an arbitrage opportunity on demand; ARG is ``SYMBOL:PCT[:SECONDS]``, 5 s by default); ``*`` as
+venue means every venue. The time may also follow the argument
+(``binance:dislocate=BTCUSDT:1.0:4@2``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from dataclasses import dataclass
 
 from cryptows.errors import UsageError
+from cryptows.sim.cluster import venue_profiles
 from cryptows.sim.server import SimVenueServer
 from cryptows.symbols import parse_symbol
 
@@ -32,9 +37,17 @@ ACTIONS: dict[str, str] = {
     "slow": "delay handshakes by ARG seconds",
     "nopong": "ignore app-level pings (ARG 0 = answer again)",
     "quiet": "push no market data, still answer pings and send heartbeats (ARG 0 = push again)",
+    "dislocate": "move one symbol's price by PCT percent for SECONDS (default 5): "
+    "ARG SYMBOL:PCT[:SECONDS]",
 }
 
-_FAULT = re.compile(r"(?P<venue>[a-z*]+):(?P<action>[a-z]+)(?:@(?P<at>[0-9.]+))?(?:=(?P<arg>\S+))?")
+_FAULT = re.compile(
+    r"(?P<venue>[a-z*]+):(?P<action>[a-z]+)(?:@(?P<at>[0-9.]+))?"
+    r"(?:=(?P<arg>[^@\s]+))?(?:@(?P<at_after>[0-9.]+))?"
+)
+_MAX_DISLOCATION_PCT = 50.0
+DISLOCATE_DEFAULT_S = 5.0
+"""How long a ``dislocate`` without SECONDS lasts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,49 @@ class FaultStep:
     action: str
     at_s: float = 0.0
     arg: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dislocation:
+    """The argument of a ``dislocate`` fault: ``SYMBOL:PCT[:SECONDS]``."""
+
+    symbol: str
+    """Canonical symbol."""
+    pct: float
+    """Price move in percent (negative: down)."""
+    seconds: float = DISLOCATE_DEFAULT_S
+
+    def __str__(self) -> str:
+        return f"{self.symbol}:{self.pct!r}:{self.seconds!r}"
+
+    @classmethod
+    def parse(cls, text: str) -> Dislocation:
+        """Read ``SYMBOL:PCT[:SECONDS]``.
+
+        Raises:
+            ValueError: malformed, a PCT of 0 or beyond ±50, or SECONDS not above 0.
+            SymbolError: a malformed symbol (a usage error, as for ``reject``).
+        """
+        parts = text.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"dislocate takes SYMBOL:PCT[:SECONDS], got {text!r}")
+        pct = _finite(parts[1], "PCT")
+        if pct == 0 or abs(pct) > _MAX_DISLOCATION_PCT:
+            raise ValueError(f"dislocate PCT must be from -50 to 50 and not 0, got {parts[1]!r}")
+        seconds = _finite(parts[2], "SECONDS") if len(parts) == 3 else DISLOCATE_DEFAULT_S
+        if seconds <= 0:
+            raise ValueError(f"dislocate SECONDS must be above 0, got {parts[2]!r}")
+        return cls(parse_symbol(parts[0]).canonical, pct, seconds)
+
+
+def _finite(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"dislocate {what} must be a number, got {text!r}")
+    return value
 
 
 def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
@@ -66,11 +122,20 @@ def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
         raise UsageError(
             f"bad fault {text!r}: unknown action {action!r} (have {', '.join(ACTIONS)})"
         )
+    if match["at"] is not None and match["at_after"] is not None:
+        raise UsageError(f"bad fault {text!r}: give @SECONDS once")
+    at = match["at"] or match["at_after"] or "0"
+    try:
+        at_s = float(at)
+    except ValueError:
+        raise UsageError(f"bad fault {text!r}: @{at} is not a number of seconds") from None
     arg = match["arg"]
     if action in ("reject", "delist"):
         if arg is None:
             raise UsageError(f"bad fault {text!r}: {action} needs a symbol, e.g. {action}=ETHUSDT")
         arg = parse_symbol(arg).canonical
+    elif action == "dislocate":
+        arg = str(_dislocation(text, arg, venue, venues))
     elif arg is not None:
         try:
             number = float(arg)
@@ -80,7 +145,28 @@ def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
             raise UsageError(
                 f"bad fault {text!r}: close code must be 1000-1003, 1007-1014 or 3000-4999"
             )
-    return FaultStep(venue, action, float(match["at"] or 0), arg)
+    return FaultStep(venue, action, at_s, arg)
+
+
+def _dislocation(
+    text: str, arg: str | None, venue: str, venues: list[str] | tuple[str, ...]
+) -> Dislocation:
+    """The ``dislocate`` argument, checked against what the targeted venues list."""
+    if arg is None:
+        raise UsageError(
+            f"bad fault {text!r}: dislocate needs SYMBOL:PCT[:SECONDS], "
+            "e.g. dislocate=BTCUSDT:1.0:4"
+        )
+    try:
+        dislocation = Dislocation.parse(arg)
+    except ValueError as exc:
+        raise UsageError(f"bad fault {text!r}: {exc}") from None
+    profiles = venue_profiles()
+    targets = venues if venue == "*" else [venue]
+    if not any(dislocation.symbol in profiles[v].listings for v in targets if v in profiles):
+        where = "any of the venues" if venue == "*" else venue
+        raise UsageError(f"bad fault {text!r}: {where} does not list {dislocation.symbol}")
+    return dislocation
 
 
 def _sendable_close_code(code: float) -> bool:
@@ -118,6 +204,10 @@ async def apply_fault(server: SimVenueServer, step: FaultStep) -> None:
             faults.no_pong = arg is None or float(arg) != 0
         case "quiet":
             faults.quiet = arg is None or float(arg) != 0
+        case "dislocate":
+            move = Dislocation.parse(str(arg))
+            if server.engine.listed(server.name, move.symbol):  # ``*`` skips the venues without it
+                server.dislocate(move.symbol, move.pct, move.seconds)
 
 
 async def run_script(servers: dict[str, SimVenueServer], steps: list[FaultStep]) -> None:

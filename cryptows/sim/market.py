@@ -9,12 +9,18 @@ arbitrage scanner has something real to find.
 The engine is lazy and deterministic: :meth:`MarketEngine.book` advances the walk in fixed
 steps up to the time asked for, so the same seed and the same sequence of requested times give
 the same prices, with no background task.
+
+What each venue lists, its spread and its volume are the venue's own facts: each simulator module
+declares a :class:`VenueProfile` on its server class, and the engine is given them, in the
+registry's order, by :data:`cryptows.sim.cluster.SIMULATORS`. This module holds only what all
+venues share: the symbols' start prices and ticks, and the walk.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cryptows.symbols import Symbol, parse_symbol
@@ -22,7 +28,7 @@ from cryptows.symbols import Symbol, parse_symbol
 STEP_MS = 50
 """Time step of the random walk."""
 
-_LISTINGS: dict[str, tuple[float, float]] = {
+_INSTRUMENTS: dict[str, tuple[float, float]] = {
     # canonical symbol: (start price, tick size)
     "BTCUSDT": (97_000.0, 0.01),
     "ETHUSDT": (3_400.0, 0.01),
@@ -42,32 +48,13 @@ _LISTINGS: dict[str, tuple[float, float]] = {
     "ETHBTC": (0.035, 0.00001),
 }
 
-_EVERYWHERE = ("ADAUSDT", "LINKUSDT", "LTCUSDT", "AVAXUSDT")
-"""Listed on every simulated venue, so 10 symbols can be watched on all four at once."""
+EVERYWHERE = frozenset(
+    {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "ETHBTC", "ADAUSDT", "LINKUSDT",
+     "LTCUSDT", "AVAXUSDT"}
+)  # fmt: skip
+"""Listed on every simulated venue, so 10 symbols can be watched on all four at once; each
+venue's profile adds its own books to these."""
 
-VENUE_LISTINGS: dict[str, frozenset[str]] = {
-    "binance": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "BTCUSDC", "ETHUSDC",
-         "ETHBTC", *_EVERYWHERE}
-    ),
-    "bybit": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC",
-         *_EVERYWHERE}
-    ),
-    "okx": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSDC", "ETHUSDC", "ETHBTC",
-         *_EVERYWHERE}
-    ),
-    "coinbase": frozenset(
-        {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BTCUSD", "ETHUSD", "SOLUSD",
-         "ETHBTC", *_EVERYWHERE}
-    ),
-}  # fmt: skip
-"""What each simulated venue lists (Coinbase has USD books beside its USDT ones, like the real
-one; Binance and Bybit have no USD books)."""
-
-_HALF_SPREAD_BPS = {"binance": 0.4, "bybit": 0.6, "okx": 0.5, "coinbase": 1.2}
-_BASE_VOLUME_USD = {"binance": 2.0e9, "bybit": 0.8e9, "okx": 0.9e9, "coinbase": 0.6e9}
 _STEP_VOL = 0.00012  # per-step volatility of the common walk (~1.2 bp per 50 ms)
 _CORRELATION = 0.8
 _OFFSET_VOL = 0.000015
@@ -76,6 +63,18 @@ _DISLOCATION_PER_STEP = 1 / 120  # about one every 6 s across the whole market
 _DISLOCATION_MS = (2_000, 5_000)
 _DISLOCATION_SIZE = (0.005, 0.012)
 _CHANGE_24H = 0.04  # each symbol starts up to ±4 % away from its price 24 h ago
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProfile:
+    """One simulated venue's market facts: what it lists, how tight and how busy its books are."""
+
+    listings: frozenset[str]
+    """Canonical symbols the venue lists (each a key of the engine's price table)."""
+    half_spread_bps: float
+    """Half the quoted spread, in basis points of the mid."""
+    base_volume_usd: float
+    """Typical 24 h volume of one book, in USD (each book draws 0.5-1.5 times this)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +88,15 @@ class TopOfBook:
     ask_size: float
     last: float
     volume_24h: float
+    """Base-asset volume of the rolling 24 h window."""
+    quote_volume_24h: float
+    """Quote-asset volume (turnover) of the window: ``volume_24h`` at the last price."""
     open_24h: float
     """The price 24 h ago (the rolling window's open), for the venues' 24 h change fields."""
+    high_24h: float
+    """The window's high: 1 % above the higher of open and last, rounded up to the tick."""
+    low_24h: float
+    """The window's low: 1 % below the lower of open and last, rounded down to the tick."""
     ts_ms: int
     seq: int
     """Increases every time this venue's view of this symbol changes."""
@@ -121,7 +127,30 @@ class _State:
 class MarketEngine:
     """Seeded, lazily stepped prices for every (venue, symbol) the simulator lists."""
 
-    def __init__(self, seed: int = 7, *, start_ms: int, dislocations: bool = True) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        *,
+        start_ms: int,
+        dislocations: bool = True,
+        venues: Mapping[str, VenueProfile] | None = None,
+    ) -> None:
+        """A market at ``start_ms``.
+
+        Args:
+            seed: the same seed (and venues) gives the same price paths.
+            start_ms: wall-clock time the walk starts at.
+            dislocations: let the market produce random cross-venue dislocations.
+            venues: each venue's profile, by name; ``None`` means every simulator of
+                :data:`cryptows.sim.cluster.SIMULATORS`. Their order is part of the seed's
+                meaning (the random draws go venue by venue in it), so pass every venue in the
+                registry's order even when only some are served.
+        """
+        if venues is None:
+            from cryptows.sim.cluster import venue_profiles
+
+            venues = venue_profiles()
+        self._venues = dict(venues)
         self._rng = random.Random(seed)
         self._now_ms = start_ms
         self._dislocations_on = dislocations
@@ -129,43 +158,59 @@ class MarketEngine:
         self._states: dict[str, _State] = {}
         # A separate stream, so the 24 h opens leave the seeded walk exactly as it was.
         history = random.Random(f"{seed}/open_24h")
-        for canonical, (price, tick) in _LISTINGS.items():
+        for canonical, (price, tick) in _INSTRUMENTS.items():
             state = _State(mid=price)
             opened = price / (1 + history.uniform(-_CHANGE_24H, _CHANGE_24H))
-            for venue, listed in VENUE_LISTINGS.items():
-                if canonical in listed:
+            for venue, profile in self._venues.items():
+                if canonical in profile.listings:
                     state.offsets[venue] = self._rng.gauss(0, 0.0001)
                     state.last[venue] = price
                     venue_open = opened * (1 + history.gauss(0, 0.0003))
                     state.open_24h[venue] = _round_down(venue_open, tick)
-                    notional = _BASE_VOLUME_USD[venue] * self._rng.uniform(0.5, 1.5)
+                    notional = profile.base_volume_usd * self._rng.uniform(0.5, 1.5)
                     state.volume[venue] = notional / price
                     state.seq[venue] = 1
                     state.sizes[venue] = self._sizes(price)
             self._states[canonical] = state
 
-    @staticmethod
-    def listed(venue: str, symbol: str) -> bool:
-        """Whether ``venue`` lists the canonical ``symbol``."""
-        return symbol in VENUE_LISTINGS.get(venue, frozenset())
+    def listings(self, venue: str) -> frozenset[str]:
+        """The canonical symbols ``venue`` lists (empty for a venue the engine does not run)."""
+        profile = self._venues.get(venue)
+        return profile.listings if profile is not None else frozenset()
 
-    def dislocate(self, venue: str, symbol: str, pct: float, duration_ms: int) -> None:
-        """Force a dislocation now: ``venue``'s ``symbol`` moves by ``pct`` percent for a while."""
+    def listed(self, venue: str, symbol: str) -> bool:
+        """Whether ``venue`` lists the canonical ``symbol``."""
+        return symbol in self.listings(venue)
+
+    def dislocate(
+        self, venue: str, symbol: str, pct: float, duration_ms: int, *, now_ms: int | None = None
+    ) -> None:
+        """Force a dislocation: ``venue``'s ``symbol`` moves by ``pct`` percent for ``duration_ms``.
+
+        It starts at the engine's current time, or at ``now_ms`` when given (the walk is first
+        advanced to it, which leaves the seeded path as it was): a lazy engine nobody has asked
+        for a while lags the clock, and a dislocation timed from that lag would end early.
+        """
+        if now_ms is not None:
+            self._advance(now_ms)
         self._active.append(_Dislocation(venue, symbol, 1 + pct / 100, self._now_ms + duration_ms))
 
     def book(self, venue: str, symbol: str, now_ms: int) -> TopOfBook:
         """The top of book ``venue`` shows for ``symbol`` at ``now_ms`` (advancing the walk)."""
         self._advance(now_ms)
         state = self._states[symbol]
-        price, tick = _LISTINGS[symbol]
+        price, tick = _INSTRUMENTS[symbol]
         mid = state.mid * (1 + state.offsets[venue])
         for d in self._active:
             if d.venue == venue and d.symbol == symbol:
                 mid *= d.factor
-        half = max(mid * _HALF_SPREAD_BPS[venue] / 10_000, tick / 2)
+        half = max(mid * self._venues[venue].half_spread_bps / 10_000, tick / 2)
         bid = _round_down(mid - half, tick)
         ask = max(_round_up(mid + half, tick), bid + tick)
         bid_size, ask_size = state.sizes[venue]
+        last = min(max(state.last[venue], bid), ask)
+        opened = state.open_24h[venue]
+        volume = state.volume[venue]
         shown = (bid, ask, bid_size, ask_size)
         if state.shown.get(venue) != shown:
             state.shown[venue] = shown
@@ -176,9 +221,12 @@ class MarketEngine:
             bid_size=bid_size,
             ask=ask,
             ask_size=ask_size,
-            last=min(max(state.last[venue], bid), ask),
-            volume_24h=state.volume[venue],
-            open_24h=state.open_24h[venue],
+            last=last,
+            volume_24h=volume,
+            quote_volume_24h=volume * last,
+            open_24h=opened,
+            high_24h=_round_up(max(opened, last) * 1.01, tick),
+            low_24h=_round_down(min(opened, last) * 0.99, tick),
             ts_ms=self._now_ms,
             seq=state.seq[venue],
             tick=tick,
@@ -206,7 +254,7 @@ class MarketEngine:
         self._active = [d for d in self._active if d.until_ms > self._now_ms]
         if self._dislocations_on and rng.random() < _DISLOCATION_PER_STEP:
             symbol = rng.choice(("BTCUSDT", "ETHUSDT", "BTCUSDT", "SOLUSDT"))
-            venues = [v for v, listed in VENUE_LISTINGS.items() if symbol in listed]
+            venues = [v for v, profile in self._venues.items() if symbol in profile.listings]
             venue = rng.choice(venues)
             size = rng.uniform(*_DISLOCATION_SIZE) * rng.choice((-1, 1))
             duration = rng.randint(*_DISLOCATION_MS)

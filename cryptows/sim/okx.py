@@ -42,13 +42,13 @@ import secrets
 import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from cryptows.sim.market import TopOfBook, decimals
-from cryptows.sim.server import Session, SimVenueServer, now_ms
+from cryptows.clock import wall_ms
+from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.server import Session, SimVenueServer
 
 _TICKERS = "tickers"
 _BBO = "bbo-tbt"
@@ -122,9 +122,9 @@ class OkxSession(Session):
             "bidPx": _price(book.bid, tick),
             "bidSz": _qty(book.bid_size),
             "open24h": _price(open_price, tick),
-            "high24h": _price(max(book.ask, open_price) * 1.01, tick),
-            "low24h": _price(min(book.bid, open_price) * 0.99, tick),
-            "volCcy24h": _qty(book.volume_24h * book.last),  # quote currency on SPOT
+            "high24h": _price(book.high_24h, tick),
+            "low24h": _price(book.low_24h, tick),
+            "volCcy24h": _qty(book.quote_volume_24h),  # quote currency on SPOT
             "vol24h": _qty(book.volume_24h),  # base currency on SPOT
             "sodUtc0": _price(book.last * 0.995, tick),
             "sodUtc8": _price(book.last * 1.002, tick),
@@ -257,6 +257,13 @@ class OkxSim(SimVenueServer):
     """Simulated ``ws.okx.com:8443`` + ``openapi.okx.com`` on one loopback port."""
 
     name: ClassVar[str] = "okx"
+    profile: ClassVar[VenueProfile] = VenueProfile(
+        listings=EVERYWHERE | {"BTCUSDC", "ETHUSDC"},
+        half_spread_bps=0.5,
+        base_volume_usd=0.9e9,
+    )
+    """No USD books (USDT and USDC ones instead)."""
+    session_class: ClassVar[type[Session]] = OkxSession
     ws_path: ClassVar[str] = "/ws/v5/public"
     upgrade_notice_s: ClassVar[float] = 60.0
     """How long after the 64008 notice the connections are dropped (documented: 60 s)."""
@@ -264,10 +271,6 @@ class OkxSim(SimVenueServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._upgrades: set[asyncio.Task[None]] = set()
-
-    async def __aenter__(self) -> OkxSim:
-        await self.start()
-        return self
 
     async def stop(self) -> None:
         for task in self._upgrades:
@@ -299,15 +302,9 @@ class OkxSim(SimVenueServer):
         for session in sessions:
             session.ws.transport.abort()
 
-    def accepts_path(self, path: str) -> bool:
-        return urlsplit(path).path == self.ws_path
-
-    def new_session(self, ws: ServerConnection) -> Session:
-        return OkxSession(self, ws)
-
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         if path == "/api/v5/public/time":
-            return 200, {"code": "0", "msg": "", "data": [{"ts": str(now_ms())}]}
+            return 200, {"code": "0", "msg": "", "data": [{"ts": str(wall_ms())}]}
         if path == "/api/v5/public/instruments":
             inst_type = (query.get("instType") or [""])[0]
             if not inst_type:
@@ -329,7 +326,7 @@ class OkxSim(SimVenueServer):
         ]
 
     def _instrument(self, canonical: str, number: int) -> dict[str, Any]:
-        book = self.engine.book(self.name, canonical, now_ms())
+        book = self.engine.book(self.name, canonical, wall_ms())
         base, quote = book.symbol.base, book.symbol.quote
         # Every key of the docs' SPOT example, in its order; derivative-only fields are "".
         return {
@@ -375,3 +372,7 @@ class OkxSim(SimVenueServer):
             "instCategory": "1",
             "upcChg": [],
         }
+
+
+SIMULATOR = OkxSim
+"""This venue's simulated server (found by :data:`cryptows.sim.cluster.SIMULATORS`)."""

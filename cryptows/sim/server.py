@@ -7,8 +7,12 @@ serves the REST endpoints the client uses (server time, symbol list).
 
 Faults are switched on a live server through :attr:`SimVenueServer.faults` (handshake refusal or
 delay, symbols refused at subscribe, no pongs, a quiet market) and the action methods (drop,
-close with a code, stall, garbage frame, oversize frame). :mod:`cryptows.sim.faults` scripts them
-over time.
+close with a code, stall, garbage frame, oversize frame, a price dislocation).
+:mod:`cryptows.sim.faults` scripts them over time.
+
+A venue module declares its market facts as :attr:`SimVenueServer.profile` (what it lists, its
+spread and volume: a :class:`~cryptows.sim.market.VenueProfile`); the engine is built from those
+of every registered simulator (:data:`cryptows.sim.cluster.SIMULATORS`).
 
 A session also sees the client's WebSocket control frames (:meth:`Session.on_control_frame`),
 which the websockets library otherwise answers unseen: Binance counts them against its message
@@ -30,7 +34,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -40,12 +44,8 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import Event
 
-from cryptows.sim.market import MarketEngine, TopOfBook
-
-
-def now_ms() -> int:
-    """Wall-clock epoch milliseconds (what venues put in their timestamps)."""
-    return time.time_ns() // 1_000_000
+from cryptows.clock import wall_ms
+from cryptows.sim.market import MarketEngine, TopOfBook, VenueProfile
 
 
 @dataclass
@@ -140,7 +140,7 @@ class Session(ABC):
             await asyncio.sleep(self.push_interval_s)
             if self.stalled or self.server.faults.quiet:
                 continue
-            stamp = now_ms()
+            stamp = wall_ms()
             for symbol, channel in list(self.subscriptions()):
                 if not self.server.listed(symbol):  # delisted: silence, like a real venue
                     continue
@@ -202,10 +202,33 @@ class _SimConnection(ServerConnection):
             )
 
 
-class SimVenueServer(ABC):
+class Served(ABC):
+    """Something started and stopped as a whole, also usable as ``async with``."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start serving."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop serving and close every connection."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class SimVenueServer(Served):
     """A simulated exchange on loopback: WebSocket on the venue's paths, REST on the same port."""
 
     name: ClassVar[str]
+    profile: ClassVar[VenueProfile]
+    """The venue's market facts (listings, spread, volume), given to the engine."""
+    session_class: ClassVar[type[Session]]
+    """The venue's protocol: one instance serves each WebSocket connection."""
     ws_path: ClassVar[str]
     """The path of the default ``ws_url`` (what the real client config points at)."""
     ping_interval_s: ClassVar[float | None] = None
@@ -252,13 +275,6 @@ class SimVenueServer(ABC):
                 async with asyncio.timeout(5):
                     await self._server.wait_closed()
             self._server = None
-
-    async def __aenter__(self) -> SimVenueServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
     def port(self) -> int:
@@ -312,15 +328,26 @@ class SimVenueServer(ABC):
             with contextlib.suppress(ConnectionClosed):
                 await session.ws.send(blob)
 
+    def dislocate(self, symbol: str, pct: float, seconds: float) -> None:
+        """Move this venue's ``symbol`` by ``pct`` percent for ``seconds``, starting now.
+
+        Raises:
+            ValueError: the venue does not list ``symbol``.
+        """
+        if not self.engine.listed(self.name, symbol):
+            raise ValueError(f"{self.name} does not list {symbol}")
+        self.engine.dislocate(self.name, symbol, pct, round(seconds * 1000), now_ms=wall_ms())
+
     # -- protocol hooks ---------------------------------------------------------------------
 
-    @abstractmethod
     def accepts_path(self, path: str) -> bool:
-        """Whether a WebSocket upgrade on ``path`` (with query) is a valid endpoint."""
+        """Whether a WebSocket upgrade on ``path`` (with query) is a valid endpoint (by default
+        :attr:`ws_path`, with any query)."""
+        return urlsplit(path).path == self.ws_path
 
-    @abstractmethod
     def new_session(self, ws: ServerConnection) -> Session:
         """The protocol session for a new connection."""
+        return self.session_class(self, ws)
 
     @abstractmethod
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
@@ -332,9 +359,7 @@ class SimVenueServer(ABC):
 
     def listed_symbols(self) -> list[str]:
         """Every canonical symbol this venue lists now, sorted."""
-        from cryptows.sim.market import VENUE_LISTINGS
-
-        return sorted(s for s in VENUE_LISTINGS[self.name] if self.listed(s))
+        return sorted(s for s in self.engine.listings(self.name) if self.listed(s))
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cryptows.commands.sim import client_config
+from cryptows.sim.cluster import SimCluster
+from cryptows.sim.faults import apply_fault, parse_fault
 from tests.integration.conftest import bound
 
 VENUES = {"binance", "bybit", "okx", "coinbase"}
@@ -59,19 +65,66 @@ def _check(obj: dict[str, object], fields: dict[str, tuple[type, ...]]) -> None:
         assert not isinstance(obj[key], bool) or bool in kinds, (key, obj)
 
 
-def test_arb_demo_json_open_close_pairs_and_valid_lines() -> None:
-    # The demo market (seed 7) dislocates okx BTCUSDT by +0.78 % about 7 s in, for 3 s.
-    result = subprocess.run(
-        _cli("arb", "--demo", "--json", "--duration", "15", "--threshold", "0.1"),
-        capture_output=True,
-        text=True,
-        timeout=bound(90),
-    )
-    assert result.returncode == 0, result.stderr
+DISLOCATION = "binance:dislocate=BTCUSDT:1.0:1.5"
+"""Binance's BTCUSDT 1 % up for 1.5 s: well over the taker fees, and longer than confirm_ms."""
+
+
+async def _arb_through_a_dislocation(tmp_path: Path) -> tuple[str, str, int]:
+    """Run ``cryptows arb --json`` against simulated venues (as ``cryptows sim --write-config``
+    serves them, without random dislocations), inject :data:`DISLOCATION` once every venue is
+    live, and end the run with Ctrl-C once a pair has closed: (stdout, stderr, exit code)."""
+    async with SimCluster(seed=7, dislocations=False) as cluster:
+        config = tmp_path / "sim.toml"
+        config.write_text(client_config(cluster), encoding="utf-8")
+        proc = await asyncio.create_subprocess_exec(
+            *_cli("arb", "--config", str(config), "--json", "--threshold", "0.1"),
+            *("--duration", str(bound(60))),  # a backstop: Ctrl-C ends the run
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        errors = asyncio.create_task(proc.stderr.read())
+        loop = asyncio.get_running_loop()
+        out: list[str] = []
+        live: set[str] = set()
+        give_up: asyncio.TimerHandle | None = None
+        stopping = False
+
+        def ctrl_c() -> None:  # once: a second one could land after arb's handler is gone
+            nonlocal stopping
+            if not stopping and proc.returncode is None:
+                stopping = True
+                proc.send_signal(signal.SIGINT)
+
+        try:
+            async with asyncio.timeout(bound(60)):
+                while line := (await proc.stdout.readline()).decode():
+                    out.append(line)
+                    obj = json.loads(line)
+                    if obj["type"] == "venue" and obj["state"] == "live":
+                        live.add(obj["venue"])
+                    if give_up is None and live == VENUES:
+                        step = parse_fault(DISLOCATION, list(cluster.servers))
+                        await apply_fault(cluster[step.venue], step)
+                        give_up = loop.call_later(bound(10), ctrl_c)  # no close: fail, not hang
+                    if obj["type"] == "close" and give_up is not None:
+                        give_up.cancel()
+                        ctrl_c()  # what is still open closes with run_end
+                return "".join(out), (await errors).decode(), await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+
+
+async def test_arb_demo_json_open_close_pairs_and_valid_lines(tmp_path: Path) -> None:
+    stdout, stderr, returncode = await _arb_through_a_dislocation(tmp_path)
+    assert returncode == 0, stderr
     opened: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     reasons: set[str] = set()
     pairs = 0
-    for line in result.stdout.splitlines():
+    for line in stdout.splitlines():
         obj = json.loads(line)
         if obj["type"] == "venue":
             obj.pop("retry_at_ms", None)  # present while backing off
@@ -120,11 +173,11 @@ def test_arb_demo_json_open_close_pairs_and_valid_lines() -> None:
             del opened[key]
             pairs += 1
     assert not opened, "every open must be closed by the end of the run"
-    assert pairs >= 1, "the simulator's dislocations should produce an open/close pair"
+    assert pairs >= 1, "the injected dislocation should produce an open/close pair"
     assert reasons, "every close says why"
-    assert "arb: " in result.stderr
-    assert "best net" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "arb: " in stderr
+    assert "best net" in stderr
+    assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize(

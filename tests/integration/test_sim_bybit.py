@@ -22,11 +22,12 @@ from cryptows.models import (
     SubscriptionError,
 )
 from cryptows.sim.bybit import BybitSession, BybitSim
-from cryptows.sim.market import MarketEngine, TopOfBook
+from cryptows.sim.market import MarketEngine
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
 from cryptows.venues.base import FrameError
 from tests.integration.conftest import bound, collect
+from tests.integration.test_sim_common import FrozenEngine
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bybit"
 
@@ -59,17 +60,6 @@ def _replies(frames: list[dict]) -> list[dict]:
 def _keys(path: str) -> tuple[list[str], list[str]]:
     body = json.loads((FIXTURES / path).read_text())
     return list(body), list(body["data"])
-
-
-class FrozenEngine(MarketEngine):
-    """A market whose books never change (for the unchanged-snapshot resend)."""
-
-    def __init__(self) -> None:
-        self.frozen_ms = time.time_ns() // 1_000_000
-        super().__init__(seed=11, start_ms=self.frozen_ms, dislocations=False)
-
-    def book(self, venue: str, symbol: str, now_ms: int) -> TopOfBook:
-        return super().book(venue, symbol, self.frozen_ms)
 
 
 async def test_rest_endpoints_parse_with_the_real_adapter(engine: MarketEngine) -> None:

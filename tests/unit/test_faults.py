@@ -19,6 +19,16 @@ VENUES = ("binance", "bybit", "okx", "coinbase")
         ("coinbase:garbage", FaultStep("coinbase", "garbage", 0.0, None)),
         ("okx:reject=eth-usdt", FaultStep("okx", "reject", 0.0, "ETHUSDT")),
         ("*:refuse=451", FaultStep("*", "refuse", 0.0, "451")),
+        (
+            "binance:dislocate@2=BTCUSDT:1.0:4",
+            FaultStep("binance", "dislocate", 2.0, "BTCUSDT:1.0:4.0"),
+        ),
+        (
+            "binance:dislocate=BTCUSDT:1.0:4@2",
+            FaultStep("binance", "dislocate", 2.0, "BTCUSDT:1.0:4.0"),
+        ),
+        ("okx:dislocate=eth-usdt:-0.8", FaultStep("okx", "dislocate", 0.0, "ETHUSDT:-0.8:5.0")),
+        ("*:dislocate@1.5=SOLUSD:2:0.5", FaultStep("*", "dislocate", 1.5, "SOLUSD:2.0:0.5")),
     ],
 )
 def test_parse_fault(text: str, step: FaultStep) -> None:
@@ -34,6 +44,21 @@ def test_parse_fault(text: str, step: FaultStep) -> None:
         ("okx:reject", "needs a symbol"),
         ("okx:close=abc", "takes a number"),
         ("okx:reject=BTC--USDT", "malformed symbol"),
+        ("bybit:drop@1.2.3", "not a number of seconds"),
+        ("bybit:drop@1=2@3", "give @SECONDS once"),
+        ("binance:dislocate", "dislocate needs SYMBOL:PCT"),
+        ("binance:dislocate=BTCUSDT", "takes SYMBOL:PCT"),
+        ("binance:dislocate=BTCUSDT:1:2:3", "takes SYMBOL:PCT"),
+        ("binance:dislocate=BTCUSDT:abc", "PCT must be a number"),
+        ("binance:dislocate=BTCUSDT:nan", "PCT must be a number"),
+        ("binance:dislocate=BTCUSDT:0", "not 0"),
+        ("binance:dislocate=BTCUSDT:-100", "from -50 to 50"),
+        ("binance:dislocate=BTCUSDT:1:0", "SECONDS must be above 0"),
+        ("binance:dislocate=BTCUSDT:1:x", "SECONDS must be a number"),
+        ("binance:dislocate=BTCUSD:1", "binance does not list BTCUSD"),
+        ("binance:dislocate=FOOUSDT:1", "binance does not list FOOUSDT"),
+        ("binance:dislocate=BTC--USDT:1", "malformed symbol"),
+        ("*:dislocate=FOOUSDT:1", "any of the venues does not list FOOUSDT"),
     ],
 )
 def test_bad_fault_is_a_usage_error(text: str, fragment: str) -> None:
