@@ -1,1 +1,2 @@
-"""Command implementations behind the thin Typer layer in ``cryptows.cli``."""
+"""The commands: their Typer definitions (``cli_*.py``, shared options in ``options.py``),
+imported at start-up, and their implementations, imported only when the command runs."""

@@ -66,11 +66,7 @@ async def run_analyze(
     """Collect, compute, (maybe) send, show; returns the exit code."""
     from cryptows.commands import analyze_render as render
 
-    extra: dict[str, object] = {}
-    if base_url is not None:
-        extra["analysis.base_url"] = base_url
-    if max_cost_usd is not None:
-        extra["analysis.max_cost_usd"] = max_cost_usd
+    extra = {"analysis.base_url": base_url, "analysis.max_cost_usd": max_cost_usd}
     async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
         a = spec.settings.analysis
         chosen = list(dict.fromkeys(models or [a.model]))

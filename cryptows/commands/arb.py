@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import IO, Any
 
 import msgspec
 
+from cryptows.clock import wall_ms
 from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.errors import UsageError
@@ -20,10 +20,6 @@ from cryptows.service import LiveMarket, MarketEvent, check_threshold
 
 UPDATE_EVERY_MS = 1000
 """NDJSON ``update`` lines are rate-limited to one per opportunity per second."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def arb_record(event: ArbEvent, *, demo: bool) -> dict[str, Any]:
@@ -98,7 +94,7 @@ class ArbOutput(Output):
 
     refresh_s = 0.25
 
-    def __init__(self, *, demo: bool, clock: Callable[[], int] = _now_ms) -> None:
+    def __init__(self, *, demo: bool, clock: Callable[[], int] = wall_ms) -> None:
         self.demo = demo
         self.clock = clock
         self.stats = ArbStats()
@@ -140,7 +136,7 @@ class JsonArbOutput(ArbOutput):
         *,
         demo: bool,
         stream: IO[bytes] | None = None,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(demo=demo, clock=clock)
         self.stream = stream or sys.stdout.buffer
@@ -342,11 +338,7 @@ async def run_arb(
     as_json: bool,
 ) -> None:
     """Scan for cross-venue arbitrage until Ctrl-C or ``duration`` (closing what is open)."""
-    extra: dict[str, object] = {}
-    if threshold is not None:
-        extra["arb.threshold_pct"] = threshold
-    if max_age_ms is not None:
-        extra["arb.max_quote_age_ms"] = max_age_ms
+    extra = {"arb.threshold_pct": threshold, "arb.max_quote_age_ms": max_age_ms}
     async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
         check_threshold(spec.settings.arb.threshold_pct)
         if len(spec.venues) < 2:

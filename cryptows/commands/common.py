@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptows import config as cfg
+from cryptows import logs
 from cryptows.config import Settings
-from cryptows.errors import UsageError
+from cryptows.crash import internal_error
+from cryptows.errors import CryptowsError, UsageError
 from cryptows.models import VenueHealth, VenueStatus
 from cryptows.symbols import Symbol, parse_symbols
+
+log = logging.getLogger(__name__)
 
 DEMO_BANNER = "DEMO: simulated exchanges on 127.0.0.1, not real market data"
 
@@ -49,6 +54,20 @@ def parse_venues(text: str | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
+def load_settings(
+    config: Path | None,
+    *,
+    overrides: Mapping[str, object] | None = None,
+    overrides_source: str | Mapping[str, str] = "flag",
+) -> Settings:
+    """:func:`cryptows.config.load_settings`, and the API key it found is redacted from the log
+    from now on (the one in ``HOLYSHEEP_API_KEY`` always is). ``None`` overrides are skipped."""
+    settings = cfg.load_settings(config, overrides=overrides, overrides_source=overrides_source)
+    logs.add_secret(settings.analysis.api_key.reveal())
+    log.debug("config file: %s", settings.config_file or "none (built-in defaults)")
+    return settings
+
+
 def split_symbols(args: Sequence[str]) -> list[str]:
     """``["BTCUSDT,ETHUSDT", "SOL-USDT"]`` -> ``["BTCUSDT", "ETHUSDT", "SOL-USDT"]``."""
     return [part for arg in args for part in arg.replace(",", " ").split()]
@@ -60,10 +79,12 @@ def load_spec(
     config: Path | None,
     *,
     demo: bool,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
     sim_overrides: dict[str, object] | None = None,
 ) -> RunSpec:
     """Settings from file/env/flags (+ the demo endpoints), symbols and venues, validated.
+
+    ``extra``: dotted setting -> a flag's value, ``None`` when the flag was not given.
 
     The run is a demo with ``demo`` (``--demo``) or when the config says it points at simulated
     venues (``demo = true``).
@@ -76,7 +97,7 @@ def load_spec(
         overrides.update(sim_overrides)
     labels = {key: f"flag {flag}" for key, flag in FLAG_NAMES.items()}
     labels.update(dict.fromkeys(sim_overrides or {}, "--demo"))
-    settings = cfg.load_settings(config, overrides=overrides, overrides_source=labels)
+    settings = load_settings(config, overrides=overrides, overrides_source=labels)
     chosen = parse_symbols(split_symbols(symbols)) if symbols else settings.symbols
     enabled = settings.enabled_venues
     if not enabled:
@@ -91,7 +112,7 @@ async def live_spec(
     config: Path | None,
     *,
     demo: bool,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> AsyncIterator[RunSpec]:
     """The run's spec; with ``demo`` (``--demo``), the simulated venues run (on free loopback
     ports) for as long as the context lasts and the spec points every enabled venue at them.
@@ -101,14 +122,39 @@ async def live_spec(
     """
     spec = load_spec(symbols, venues, config, demo=demo, extra=extra)
     if not demo:
+        _log_spec(spec)
         yield spec
         return
     from cryptows.sim.cluster import SimCluster
 
     async with SimCluster(spec.venues) as cluster:
-        yield load_spec(
+        spec = load_spec(
             symbols, venues, config, demo=True, extra=extra, sim_overrides=cluster.overrides()
         )
+        _log_spec(spec)
+        yield spec
+
+
+def _log_spec(spec: RunSpec) -> None:
+    log.info(
+        "venues %s; symbols %s%s",
+        ",".join(spec.venues),
+        ",".join(s.canonical for s in spec.symbols),
+        " (DEMO)" if spec.demo else "",
+    )
+    log.debug("settings: %s", spec.settings.effective())  # secrets redacted by effective()
+
+
+@contextlib.contextmanager
+def bugs_reported(where: str) -> Iterator[None]:
+    """Anything but a :class:`CryptowsError` raised inside is a bug in ``where``: one line for
+    the user and exit 1, the traceback in the crash log (see :func:`internal_error`)."""
+    try:
+        yield
+    except CryptowsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 1
+        raise internal_error(exc, where) from exc
 
 
 @contextlib.asynccontextmanager

@@ -8,18 +8,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cryptows import config as cfg
 from cryptows.analysis.client import GatewayClient
 from cryptows.analysis.pricing import DEFAULT_PRICES, ModelPrice
+from cryptows.commands.common import load_settings
 from cryptows.errors import CryptowsError
 
 
 async def run_models(config: Path | None, *, base_url: str | None, as_json: bool) -> None:
     """Print the effective price table and what the gateway lists (or why it could not)."""
-    extra: dict[str, object] = {}
-    if base_url is not None:
-        extra["analysis.base_url"] = base_url
-    settings = cfg.load_settings(config, overrides=extra, overrides_source="flag --base-url")
+    settings = load_settings(
+        config, overrides={"analysis.base_url": base_url}, overrides_source="flag --base-url"
+    )
     a = settings.analysis
     prices: dict[str, tuple[ModelPrice, str]] = {
         m: (p, "built-in") for m, p in DEFAULT_PRICES.items()

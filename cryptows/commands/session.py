@@ -9,13 +9,23 @@ the market service's own: a bug in any of them ends the run with a one-line erro
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
-from cryptows.commands.common import DEMO_BANNER, RunSpec, eprint, stop_on_signals, summary_line
-from cryptows.crash import first_error, internal_error
-from cryptows.errors import CryptowsError, RuntimeFailure
-from cryptows.models import VenueHealth
+from cryptows.commands.common import (
+    DEMO_BANNER,
+    RunSpec,
+    bugs_reported,
+    eprint,
+    stop_on_signals,
+    summary_line,
+)
+from cryptows.crash import first_error
+from cryptows.errors import RuntimeFailure
+from cryptows.models import VenueHealth, VenueStatus
 from cryptows.service import LiveMarket, MarketEvent, MarketNotice, Subscription
+
+log = logging.getLogger(__name__)
 
 
 class Output:
@@ -62,7 +72,7 @@ async def run_session(
         market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo, gross=gross)
         output = make_output(market)
         events = market.subscribe(quotes=output.wants_quotes)
-        try:
+        with bugs_reported("the output"):
             async with market:
                 output.start()
                 stopped = False
@@ -81,10 +91,6 @@ async def run_session(
                     if not stopped:
                         output.stop()
                 final = market.health()
-        except CryptowsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug in an output: one line, exit 1
-            raise internal_error(exc, "the output") from exc
     if market.failure is not None:
         raise market.failure
     for health in final.values():
@@ -115,6 +121,10 @@ async def _drive(
             if output.refresh_s is not None:
                 workers.append(tasks.create_task(_refresh(output, output.refresh_s)))
             await _until_done(stop, duration, market)
+            if stop.is_set():
+                log.info("run ending: stop asked (Ctrl-C, SIGTERM or a closed stdout)")
+            elif market.failure is None:
+                log.info("run ending: --duration is up")
             for worker in workers:
                 worker.cancel()
     except ExceptionGroup as group:
@@ -168,6 +178,9 @@ async def _consume(events: Subscription, output: Output, stop: asyncio.Event) ->
             if isinstance(event, MarketNotice):  # diagnostics: stderr, whatever the output
                 eprint(f"cryptows: warning: {event.message}")
                 continue
+            if isinstance(event, VenueStatus):
+                reason = f": {event.reason}" if event.reason else ""
+                log.info("%s %s%s", event.venue, event.state.value, reason)
             output.write(event)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         stop.set()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptows.commands.common import live_spec
-from cryptows.crash import internal_error
-from cryptows.errors import CryptowsError, SymbolError
+from cryptows.commands.common import bugs_reported, live_spec
+from cryptows.errors import SymbolError
 from cryptows.service import LiveMarket, check_threshold
 from cryptows.symbols import parse_symbol
 from cryptows.tui.state import WatchState, load_watch_state
@@ -45,13 +44,9 @@ async def run_watch(
     state = load_watch_state(state_path)
     saved, warning = _saved_symbols(state)
     chosen = list(symbols) if symbols else (saved or None)
-    extra: dict[str, object] = {}
-    if threshold is not None:
-        extra["arb.threshold_pct"] = threshold
-    elif state.threshold_pct is not None:
-        extra["arb.threshold_pct"] = state.threshold_pct
     if threshold is not None:
         check_threshold(threshold)
+    extra = {"arb.threshold_pct": threshold if threshold is not None else state.threshold_pct}
     async with live_spec(chosen, venues, config, demo=demo, extra=extra) as spec:
         market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo)
         notes = "; ".join(w for w in (state.warning, warning) if w)
@@ -63,12 +58,8 @@ async def run_watch(
             analysis=spec.settings.analysis,
         )
         async with market:
-            try:
+            with bugs_reported("the dashboard"):
                 await app.run_async()
-            except CryptowsError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a bug in the app: one line, exit 1
-                raise internal_error(exc, "the dashboard") from exc
         if market.failure is not None:
             raise market.failure
         crash = app.crash
