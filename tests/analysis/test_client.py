@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import TypeVar
+from typing import TypedDict, TypeVar, Unpack
 
 import pytest
 
@@ -29,6 +29,14 @@ TIMEOUT_FACTOR = float(os.environ.get("CRYPTOWS_TESTS_TIMEOUT_FACTOR", "1"))
 def bound(seconds: float) -> float:
     """A wait bound in seconds, scaled for slow CI machines."""
     return seconds * TIMEOUT_FACTOR
+
+
+class ClientOptions(TypedDict, total=False):
+    """The :class:`GatewayClient` options a test may set (the others are the defaults)."""
+
+    connect_timeout_s: float
+    total_timeout_s: float
+    max_attempts: int
 
 
 class Sleeps(list[float]):
@@ -67,7 +75,7 @@ def assert_no_key(exc: BaseException) -> None:
 
 
 async def chat(
-    gw: FakeGateway, sleeps: Sleeps, *, json_mode: bool = False, **options: float
+    gw: FakeGateway, sleeps: Sleeps, *, json_mode: bool = False, **options: Unpack[ClientOptions]
 ) -> ChatResult:
     async with asyncio.timeout(bound(10)):
         async with GatewayClient(gw.base_url, Secret(KEY), sleep=sleeps, **options) as client:
@@ -76,7 +84,9 @@ async def chat(
             )
 
 
-async def chat_fails(kind: type[_E], gw: FakeGateway, sleeps: Sleeps, **options: float) -> _E:
+async def chat_fails(
+    kind: type[_E], gw: FakeGateway, sleeps: Sleeps, **options: Unpack[ClientOptions]
+) -> _E:
     with pytest.raises(kind) as info:
         await chat(gw, sleeps, **options)
     assert_no_key(info.value)

@@ -1,12 +1,44 @@
-"""Helpers for dashboard tests: the screen as plain text."""
+"""Helpers for dashboard tests: the screen as plain text, and the types of the fixtures."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import PurePath
+from typing import Any, Protocol, TypeAlias
 
 from rich.console import Console
 from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from cryptows.tui.app import CryptowsApp
+from cryptows.tui.state import SortMode
+
+Build: TypeAlias = Callable[..., CryptowsApp]
+"""The ``build`` fixture (tests/tui/conftest.py): ``build(**overrides)`` makes the app."""
+
+
+class SnapCompare(Protocol):
+    """The ``snap_compare`` fixture of pytest-textual-snapshot."""
+
+    def __call__(
+        self,
+        app: str | PurePath | App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool: ...
+
+
+def sort_mode(app: CryptowsApp) -> SortMode:
+    """The app's sort mode, read through a call so that mypy does not narrow it between keys."""
+    return app.sort_mode
+
+
+def current_screen(app: App[Any]) -> Screen[Any]:
+    """The app's screen, read through a call so that mypy does not narrow it between keys."""
+    return app.screen
 
 
 def screen_text(app: App[Any]) -> str:

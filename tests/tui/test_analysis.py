@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import pytest
 
-from cryptows.config import load_settings
+from cryptows.config import AnalysisSettings, load_settings
 from cryptows.tui.screens.analysis import AnalysisScreen, ConfirmSpendScreen
 from tests.analysis.fake_gateway import FakeGateway, Reply, completion, error_body
 from tests.integration.conftest import bound
 from tests.tui.frozen import FrozenMarket
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import Build, current_screen, screen_text
 
 KEY = "sk-tui-test-never-drawn"
 GOOD = json.dumps({"signal": "HOLD", "rationale": "spreads are tight"})
 
 
-def _settings(base_url: str, monkeypatch: pytest.MonkeyPatch, **extra: object):  # type: ignore[no-untyped-def]
+def _settings(base_url: str, monkeypatch: pytest.MonkeyPatch, **extra: object) -> AnalysisSettings:
     monkeypatch.setenv("HOLYSHEEP_API_KEY", KEY)
     overrides = {"analysis.base_url": base_url, "analysis.task": "signal"} | extra
     return load_settings(None, overrides=overrides).analysis
 
 
-async def _wait_for(predicate, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for(predicate: Callable[[], object], seconds: float = 10) -> None:
     async with asyncio.timeout(bound(seconds)):
         while not predicate():  # noqa: ASYNC110 - polling the app's state
             await asyncio.sleep(0.05)
 
 
 async def test_a_opens_the_analysis_and_shows_the_answer_tokens_and_cost(
-    build, monkeypatch: pytest.MonkeyPatch
+    build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with FakeGateway() as gw:
         gw.script(Reply(body=completion(GOOD, prompt_tokens=700, completion_tokens=40)))
@@ -57,7 +58,7 @@ async def test_a_opens_the_analysis_and_shows_the_answer_tokens_and_cost(
 
 
 async def test_a_gateway_error_is_a_notification_not_a_crash(
-    build, monkeypatch: pytest.MonkeyPatch
+    build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with FakeGateway() as gw:
         gw.script(Reply(status=401, body=error_body("bad key")))
@@ -71,7 +72,9 @@ async def test_a_gateway_error_is_a_notification_not_a_crash(
             assert KEY not in screen_text(app)
 
 
-async def test_over_the_spend_guard_it_asks_first(build, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_over_the_spend_guard_it_asks_first(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with FakeGateway() as gw:
         app = build(analysis=_settings(gw.base_url, monkeypatch, **{"analysis.max_cost_usd": 1e-9}))
         async with app.run_test(size=(80, 24)) as pilot:
@@ -80,11 +83,11 @@ async def test_over_the_spend_guard_it_asks_first(build, monkeypatch: pytest.Mon
             assert isinstance(app.screen, ConfirmSpendScreen)
             await pilot.press("n")
             await pilot.pause()
-            assert not isinstance(app.screen, ConfirmSpendScreen)
+            assert not isinstance(current_screen(app), ConfirmSpendScreen)
             assert gw.requests == []
 
 
-async def test_without_a_key_a_says_so(build, market: FrozenMarket) -> None:
+async def test_without_a_key_a_says_so(build: Build, market: FrozenMarket) -> None:
     settings = load_settings(None).analysis
     app = build(analysis=settings)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -12,7 +12,7 @@ from cryptows.tui.widgets.arb_panel import ArbPanel, arb_lines, split_rows
 from cryptows.tui.widgets.lines import Line, Lines
 from cryptows.tui.widgets.notes import NoticeLog, notice_fits, notice_line
 from tests.tui.frozen import FIXED_NOW, NOTICE, FrozenMarket
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import Build, screen_text
 
 
 def plain(line: Line) -> str:
@@ -163,7 +163,9 @@ def notices(seen: list[object]) -> list[str]:
             if isinstance(m, Notify) and m.notification.title == "cryptows"]  # fmt: skip
 
 
-async def test_a_notice_is_toasted_exactly_once_and_the_latest_stays_shown(build, market) -> None:
+async def test_a_notice_is_toasted_exactly_once_and_the_latest_stays_shown(
+    build: Build, market: FrozenMarket
+) -> None:
     seen: list[object] = []
     now = [FIXED_NOW]
     app = build(clock=lambda: now[0])
@@ -194,7 +196,7 @@ async def test_a_notice_is_toasted_exactly_once_and_the_latest_stays_shown(build
         assert "coinbase only" not in problems
 
 
-async def test_the_notice_line_gives_way_to_a_full_arbitrage_panel(build) -> None:
+async def test_the_notice_line_gives_way_to_a_full_arbitrage_panel(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from cryptows.market.types import Snapshot
 from cryptows.models import Channel, Quote, VenueState
 from cryptows.tui.widgets.arb_panel import ArbPanel
 from cryptows.tui.widgets.detail_pane import DetailPane
 from cryptows.tui.widgets.health_panel import HealthPanel
 from cryptows.tui.widgets.lines import Lines
+from cryptows.tui.widgets.venue_table import VenueTable
 from cryptows.tui.widgets.watchlist import Watchlist
 from tests.tui.frozen import FIXED_NOW, SYMBOLS, VENUES, FrozenMarket
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import Build, screen_text
 
 
 def btc_quote(venue: str, bid: float, ask: float, ts: int = FIXED_NOW) -> Quote:
@@ -19,7 +21,7 @@ def btc_quote(venue: str, bid: float, ask: float, ts: int = FIXED_NOW) -> Quote:
                  ask=ask, ask_size=0.5, last=(bid + ask) / 2, recv_wall_ms=ts)  # fmt: skip
 
 
-async def test_every_symbol_and_venue_is_shown(build) -> None:
+async def test_every_symbol_and_venue_is_shown(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -36,7 +38,7 @@ async def test_every_symbol_and_venue_is_shown(build) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (100, 30)])
-async def test_no_cell_is_truncated(build, size: tuple[int, int]) -> None:
+async def test_no_cell_is_truncated(build: Build, size: tuple[int, int]) -> None:
     """Every watchlist cell's whole text is on screen, on the line of its symbol."""
     app = build()
     async with app.run_test(size=size) as pilot:
@@ -54,7 +56,7 @@ async def test_no_cell_is_truncated(build, size: tuple[int, int]) -> None:
             assert len(line.rstrip()) <= size[0]
 
 
-async def test_wide_terminal_uses_the_room(build) -> None:
+async def test_wide_terminal_uses_the_room(build: Build) -> None:
     app = build()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -74,7 +76,7 @@ async def test_wide_terminal_uses_the_room(build) -> None:
         assert "ETHUSDT  best ask 3,415.04 okx" in screen_text(app)
 
 
-async def test_narrow_terminal_drops_columns_rather_than_cutting(build) -> None:
+async def test_narrow_terminal_drops_columns_rather_than_cutting(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -84,7 +86,7 @@ async def test_narrow_terminal_drops_columns_rather_than_cutting(build) -> None:
         assert not app.query_one(DetailPane).display
 
 
-async def test_opportunity_stands_out_and_ages_advance(build, market: FrozenMarket) -> None:
+async def test_opportunity_stands_out_and_ages_advance(build: Build, market: FrozenMarket) -> None:
     now = [FIXED_NOW]
     app = build(clock=lambda: now[0])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -104,13 +106,13 @@ async def test_opportunity_stands_out_and_ages_advance(build, market: FrozenMark
         assert "14s" in app.query_one(ArbPanel).text
 
 
-async def test_unusable_quotes_are_greyed_with_their_reason(build) -> None:
+async def test_unusable_quotes_are_greyed_with_their_reason(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("down", "down", "enter")  # DOGEUSDT
         await pilot.pause()
-        table = app.screen.query_one("#detail-table")
+        table = app.screen.query_one("#detail-table", VenueTable)
         assert table.row_order == VENUES
         assert table.cell_text("coinbase", "state").strip() == "backoff"
         assert table._shown["coinbase"]["bid"][1] == "cells--stale"
@@ -122,7 +124,7 @@ async def test_unusable_quotes_are_greyed_with_their_reason(build) -> None:
         assert "coinbase: backing off: closed by venue with code 1006" in notes
 
 
-async def test_tick_colours_follow_the_last_move(build, market: FrozenMarket) -> None:
+async def test_tick_colours_follow_the_last_move(build: Build, market: FrozenMarket) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -135,8 +137,10 @@ async def test_tick_colours_follow_the_last_move(build, market: FrozenMarket) ->
         assert watchlist._shown["BTCUSDT"]["last"] == ("97,100.10", "cells--down")
 
 
-async def test_refresh_touches_only_changed_rows(build, market: FrozenMarket, monkeypatch) -> None:
-    seen = []
+async def test_refresh_touches_only_changed_rows(
+    build: Build, market: FrozenMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Snapshot] = []
     app = build(on_refreshed=seen.append)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -161,7 +165,7 @@ async def test_refresh_touches_only_changed_rows(build, market: FrozenMarket, mo
         assert app.last_paint_snapshot_ts_ms == FIXED_NOW
 
 
-async def test_connecting_state_is_never_blank(build) -> None:
+async def test_connecting_state_is_never_blank(build: Build) -> None:
     app = build(market=FrozenMarket("connecting"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -170,7 +174,7 @@ async def test_connecting_state_is_never_blank(build) -> None:
         assert app.query_one(Watchlist).row_order == SYMBOLS
 
 
-async def test_offline_says_so_and_stays_open(build) -> None:
+async def test_offline_says_so_and_stays_open(build: Build) -> None:
     market = FrozenMarket("offline")
     app = build(market=market)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -181,14 +185,14 @@ async def test_offline_says_so_and_stays_open(build) -> None:
 
 
 @pytest.mark.parametrize("demo", [True, False])
-async def test_demo_badge(build, demo: bool) -> None:
+async def test_demo_badge(build: Build, demo: bool) -> None:
     app = build(market=FrozenMarket(demo=demo))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert ("DEMO" in screen_text(app).splitlines()[0]) is demo
 
 
-async def test_header_never_cuts_the_clock_at_80_columns(build) -> None:
+async def test_header_never_cuts_the_clock_at_80_columns(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("s", "s", "p", "t", "backspace", "backspace", "backspace")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
 from textual.notifications import Notify
 
-from cryptows.errors import RuntimeFailure, UsageError
+from cryptows.errors import CryptowsError, RuntimeFailure, UsageError
 from cryptows.models import Channel, Quote
+from cryptows.tui.app import CryptowsApp
 from cryptows.tui.keys import KEYS
 from cryptows.tui.screens.detail import DetailScreen
 from cryptows.tui.screens.help import HelpScreen
@@ -17,7 +19,7 @@ from cryptows.tui.screens.prompt import AddSymbolScreen, ThresholdScreen
 from cryptows.tui.state import SortMode, load_watch_state
 from cryptows.tui.widgets.watchlist import Watchlist
 from tests.tui.frozen import FIXED_NOW, SYMBOLS, VENUES, FrozenMarket
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import Build, current_screen, screen_text, sort_mode
 
 
 def notes(seen: list[object], severity: str | None = None) -> list[str]:
@@ -29,12 +31,12 @@ def notes(seen: list[object], severity: str | None = None) -> list[str]:
     ]
 
 
-def order(app) -> tuple[str, ...]:
+def order(app: CryptowsApp) -> tuple[str, ...]:
     return app.query_one(Watchlist).row_order
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+c"])
-async def test_quit_keys_exit_cleanly_and_save(build, state_path, key: str) -> None:
+async def test_quit_keys_exit_cleanly_and_save(build: Build, state_path: Path, key: str) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -44,7 +46,7 @@ async def test_quit_keys_exit_cleanly_and_save(build, state_path, key: str) -> N
     assert load_watch_state(state_path).symbols == SYMBOLS
 
 
-async def test_help_lists_every_key(build) -> None:
+async def test_help_lists_every_key(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
@@ -58,13 +60,13 @@ async def test_help_lists_every_key(build) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_sort_cycles_through_the_modes(build) -> None:
+async def test_sort_cycles_through_the_modes(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert order(app) == SYMBOLS
         await pilot.press("s")
-        assert app.sort_mode is SortMode.SYMBOL
+        assert sort_mode(app) is SortMode.SYMBOL
         assert order(app) == ("BTCUSDT", "DOGEUSDT", "ETHUSDT")
         await pilot.press("s")  # dispersion, widest first; DOGE has one usable venue: last
         assert order(app) == ("BTCUSDT", "ETHUSDT", "DOGEUSDT")
@@ -72,11 +74,11 @@ async def test_sort_cycles_through_the_modes(build) -> None:
         assert order(app) == ("DOGEUSDT", "BTCUSDT", "ETHUSDT")
         assert "sort: change" in screen_text(app).splitlines()[0]
         await pilot.press("s")
-        assert app.sort_mode is SortMode.GIVEN
+        assert sort_mode(app) is SortMode.GIVEN
         assert order(app) == SYMBOLS
 
 
-async def test_live_sort_reorders_at_most_once_a_second(build, market: FrozenMarket) -> None:
+async def test_live_sort_reorders_at_most_once_a_second(build: Build, market: FrozenMarket) -> None:
     now = [FIXED_NOW]
     app = build(clock=lambda: now[0])
     async with app.run_test(size=(80, 24)) as pilot:
@@ -95,7 +97,7 @@ async def test_live_sort_reorders_at_most_once_a_second(build, market: FrozenMar
         assert order(app) == ("ETHUSDT", "BTCUSDT", "DOGEUSDT")
 
 
-async def test_pause_freezes_the_display_not_the_market(build, market: FrozenMarket) -> None:
+async def test_pause_freezes_the_display_not_the_market(build: Build, market: FrozenMarket) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -116,7 +118,9 @@ async def test_pause_freezes_the_display_not_the_market(build, market: FrozenMar
         assert "PAUSED" not in screen_text(app).splitlines()[0]
 
 
-async def test_threshold_key_changes_the_threshold(build, market, state_path) -> None:
+async def test_threshold_key_changes_the_threshold(
+    build: Build, market: FrozenMarket, state_path: Path
+) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
@@ -124,14 +128,16 @@ async def test_threshold_key_changes_the_threshold(build, market, state_path) ->
         assert isinstance(app.screen, ThresholdScreen)
         await pilot.press("backspace", "backspace", "backspace", "0", ".", "2", "5", "enter")
         await pilot.pause()
-        assert not isinstance(app.screen, ThresholdScreen)
+        assert not isinstance(current_screen(app), ThresholdScreen)
         assert "threshold net ≥ 0.25%" in screen_text(app).splitlines()[0]
         assert market.aggregator.engine.threshold == 0.25
     assert load_watch_state(state_path).threshold_pct == 0.25
 
 
 @pytest.mark.parametrize("typed", ["abc", "99"])
-async def test_bad_threshold_is_an_error_notification(build, market, typed: str) -> None:
+async def test_bad_threshold_is_an_error_notification(
+    build: Build, market: FrozenMarket, typed: str
+) -> None:
     seen: list[object] = []
     app = build()
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
@@ -142,7 +148,7 @@ async def test_bad_threshold_is_an_error_notification(build, market, typed: str)
         assert "threshold net ≥ 0.1%" in screen_text(app).splitlines()[0]
 
 
-async def test_add_symbol(build, state_path) -> None:
+async def test_add_symbol(build: Build, state_path: Path) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("slash")
@@ -157,7 +163,7 @@ async def test_add_symbol(build, state_path) -> None:
 
 
 @pytest.mark.parametrize("typed", ["b@d!", "btcusdt"])
-async def test_bad_symbol_is_an_error_notification(build, typed: str) -> None:
+async def test_bad_symbol_is_an_error_notification(build: Build, typed: str) -> None:
     seen: list[object] = []
     app = build()
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
@@ -168,7 +174,7 @@ async def test_bad_symbol_is_an_error_notification(build, typed: str) -> None:
         assert app.return_code is None
 
 
-async def test_delete_removes_the_selected_symbol(build, state_path) -> None:
+async def test_delete_removes_the_selected_symbol(build: Build, state_path: Path) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("down", "delete")
@@ -180,7 +186,7 @@ async def test_delete_removes_the_selected_symbol(build, state_path) -> None:
     assert load_watch_state(state_path).symbols == ("BTCUSDT", "DOGEUSDT")
 
 
-async def test_enter_opens_the_detail_of_the_selected_symbol(build) -> None:
+async def test_enter_opens_the_detail_of_the_selected_symbol(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
@@ -196,7 +202,7 @@ async def test_enter_opens_the_detail_of_the_selected_symbol(build) -> None:
         assert not isinstance(app.screen, DetailScreen)
 
 
-async def test_analysis_without_settings_says_so(build) -> None:
+async def test_analysis_without_settings_says_so(build: Build) -> None:
     seen: list[object] = []
     app = build()  # no [analysis] settings given (tests/tui/test_analysis.py covers the rest)
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
@@ -207,7 +213,9 @@ async def test_analysis_without_settings_says_so(build) -> None:
 
 @pytest.mark.parametrize(("failure", "code"), [(UsageError("no such symbol"), 2),
                                                (RuntimeFailure("feed crashed"), 1)])  # fmt: skip
-async def test_market_failure_ends_the_app_with_its_code(build, market, failure, code) -> None:
+async def test_market_failure_ends_the_app_with_its_code(
+    build: Build, market: FrozenMarket, failure: CryptowsError, code: int
+) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -217,7 +225,7 @@ async def test_market_failure_ends_the_app_with_its_code(build, market, failure,
     assert app.return_code == code
 
 
-async def test_failure_is_seen_by_the_refresh_timer(build, market) -> None:
+async def test_failure_is_seen_by_the_refresh_timer(build: Build, market: FrozenMarket) -> None:
     app = build(refresh_hz=50)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -228,7 +236,7 @@ async def test_failure_is_seen_by_the_refresh_timer(build, market) -> None:
     assert app.return_code == 2
 
 
-async def test_command_palette_is_kept(build) -> None:
+async def test_command_palette_is_kept(build: Build) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+p")
@@ -237,7 +245,11 @@ async def test_command_palette_is_kept(build) -> None:
 
 
 async def test_a_bug_in_the_app_is_one_line_and_a_log_not_a_traceback(
-    build, market, monkeypatch, tmp_path, capsys
+    build: Build,
+    market: FrozenMarket,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CRYPTOWS_LOG_DIR", str(tmp_path / "logs"))
     app = build()

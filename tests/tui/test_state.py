@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from textual.notifications import Notify
@@ -12,14 +13,15 @@ from textual.notifications import Notify
 from cryptows.tui.state import SortMode, WatchState, load_watch_state, save_watch_state
 from cryptows.tui.widgets.watchlist import Watchlist
 from tests.tui.frozen import SYMBOLS, FrozenMarket
+from tests.tui.helpers import Build
 
 
-def test_missing_file_gives_defaults_without_a_warning(tmp_path) -> None:
+def test_missing_file_gives_defaults_without_a_warning(tmp_path: Path) -> None:
     assert load_watch_state(tmp_path / "nope.json") == WatchState()
     assert load_watch_state(tmp_path / "nope.json").warning == ""
 
 
-def test_round_trip(tmp_path) -> None:
+def test_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "watch.json"
     state = WatchState(symbols=("SOLUSDT", "BTCUSDT"), sort=SortMode.CHANGE, theme="nord",
                        threshold_pct=0.25)  # fmt: skip
@@ -33,7 +35,7 @@ def test_round_trip(tmp_path) -> None:
     [b"{not json", b'{"sort": "sideways"}', b'{"symbols": "BTCUSDT"}', b"[]",
      b'{"threshold_pct": -1}', b"\xff\xfe"],
 )  # fmt: skip
-def test_corrupt_file_gives_defaults_and_a_warning(tmp_path, content: bytes) -> None:
+def test_corrupt_file_gives_defaults_and_a_warning(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "watch.json"
     path.write_bytes(content)
     state = load_watch_state(path)
@@ -42,7 +44,7 @@ def test_corrupt_file_gives_defaults_and_a_warning(tmp_path, content: bytes) -> 
     assert "using defaults" in state.warning
 
 
-def test_unreadable_file_gives_defaults_and_a_warning(tmp_path) -> None:
+def test_unreadable_file_gives_defaults_and_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "watch.json"
     path.mkdir()  # a directory where the file should be
     state = load_watch_state(path)
@@ -50,13 +52,13 @@ def test_unreadable_file_gives_defaults_and_a_warning(tmp_path) -> None:
     assert "could not read" in state.warning
 
 
-def test_unknown_keys_are_ignored(tmp_path) -> None:
+def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "watch.json"
     path.write_text('{"symbols": ["ETHUSDT"], "from_the_future": 1}')
     assert load_watch_state(path) == WatchState(symbols=("ETHUSDT",))
 
 
-async def test_state_is_saved_and_restored(build, state_path) -> None:
+async def test_state_is_saved_and_restored(build: Build, state_path: Path) -> None:
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("s")  # sort by symbol: saved at once
@@ -79,9 +81,18 @@ async def test_state_is_saved_and_restored(build, state_path) -> None:
         assert again.query_one(Watchlist).row_order == tuple(sorted(SYMBOLS))
 
 
-async def test_corrupt_state_starts_with_defaults_and_says_so(build, state_path) -> None:
+@pytest.fixture
+def corrupt_state(state_path: Path) -> Path:
+    """A corrupt saved state where ``build`` reads it (written before the event loop runs)."""
     state_path.parent.mkdir(parents=True)
     state_path.write_text("{corrupt")
+    return state_path
+
+
+async def test_corrupt_state_starts_with_defaults_and_says_so(
+    build: Build, corrupt_state: Path
+) -> None:
+    state_path = corrupt_state
     seen: list[object] = []
     app = build()
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
@@ -96,7 +107,7 @@ async def test_corrupt_state_starts_with_defaults_and_says_so(build, state_path)
     assert load_watch_state(state_path).warning == ""  # quitting wrote a good file
 
 
-async def test_unwritable_state_is_a_warning_not_a_crash(build, tmp_path) -> None:
+async def test_unwritable_state_is_a_warning_not_a_crash(build: Build, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     seen: list[object] = []
