@@ -6,6 +6,7 @@ import pytest
 
 from cryptows.market.types import Snapshot
 from cryptows.models import Channel, Quote, VenueState
+from cryptows.tui.screens.detail import DetailScreen
 from cryptows.tui.widgets.arb_panel import ArbPanel
 from cryptows.tui.widgets.detail_pane import DetailPane
 from cryptows.tui.widgets.health_panel import HealthPanel
@@ -202,3 +203,20 @@ async def test_header_never_cuts_the_clock_at_80_columns(build: Build) -> None:
         assert "PAUSED" in header
         assert "12.125%" in header
         assert header.endswith("12:34:56 UTC") or header.endswith("12:34:56")
+
+
+async def test_a_refresh_before_the_detail_screen_is_composed_is_shown_once_it_is(
+    build: Build,
+) -> None:
+    """The refresh timer can fire between Enter pushing the detail screen and its compose."""
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.last_snapshot is not None
+        screen = DetailScreen("DOGEUSDT", VENUES)
+        assert screen.show(app.last_snapshot) is False  # nothing composed yet: kept, not a crash
+        await app.push_screen(screen)
+        await pilot.pause()
+        table = screen.query_one("#detail-table", VenueTable)
+        assert table.row_order == VENUES
+        assert table.cell_text("okx", "state").strip() == "unlisted"

@@ -43,15 +43,27 @@ class DetailScreen(ModalScreen[None]):
         """Cells inside the box (its border and padding take 4)."""
         return self.size.width - 4
 
+    def on_mount(self) -> None:
+        if self._last is not None:
+            self.show(self._last)
+
     def on_resize(self) -> None:
-        self.query_one(VenueTable).set_width(self.inner_width)
+        for table in self.query(VenueTable):
+            table.set_width(self.inner_width)
         if self._last is not None:
             self.show(self._last)
 
     def show(self, snapshot: Snapshot) -> bool:
-        """Show ``snapshot``'s view of the symbol; returns whether anything changed."""
+        """Show ``snapshot``'s view of the symbol; returns whether anything changed.
+
+        The app's refresh may come between pushing this screen and its compose: then the
+        snapshot is kept and shown once the screen is mounted.
+        """
         self._last = snapshot
-        table = self.query_one(VenueTable)
+        tables = list(self.query(VenueTable))
+        if not tables:
+            return False
+        table = tables[0]
         changed = self.query_one("#detail-summary", Lines).show(
             [detail_title(self.symbol, snapshot, self.inner_width)]
         )
