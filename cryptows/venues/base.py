@@ -8,29 +8,32 @@ is about). The feed layer owns sockets, timers and reconnects.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal
 
 import msgspec
 
 from cryptows.models import BadFrame, Channel, Event, Quote, SubscriptionAck
 from cryptows.symbols import Symbol
-
-Frame = bytes | str
-"""One WebSocket message as received: text frames as ``str``, binary frames as ``bytes``."""
-
-Number = str | float | int | None
-"""A number as venues send it: usually a decimal string, sometimes a JSON number, or absent."""
+from cryptows.venues.wire import Frame as Frame
+from cryptows.venues.wire import FrameError as FrameError
+from cryptows.venues.wire import Number as Number
+from cryptows.venues.wire import alnum_symbol as alnum_symbol
+from cryptows.venues.wire import amount as amount
+from cryptows.venues.wire import change_pct as change_pct
+from cryptows.venues.wire import decode_rest as decode_rest
+from cryptows.venues.wire import price as price
+from cryptows.venues.wire import require as require
+from cryptows.venues.wire import signed as signed
+from cryptows.venues.wire import timestamp_ms as timestamp_ms
 
 Op = Literal["subscribe", "unsubscribe"]
 """What a request asks of the venue."""
 
 _EXCERPT_CHARS = 200
-_T = TypeVar("_T")
 
 
 PROBE_DIVISOR = 2.5
@@ -98,10 +101,6 @@ class Request:
 
     op: str
     symbols: tuple[str, ...]
-
-
-class FrameError(Exception):
-    """A frame is unusable; the message is the reason recorded in the ``BadFrame``."""
 
 
 class VenueAdapter(ABC):
@@ -258,6 +257,13 @@ class VenueAdapter(ABC):
         """
         self._recv_mono_ns = recv_mono_ns
         self._recv_wall_ms = recv_wall_ms
+        if self.fast_path:
+            try:
+                events = self._parse_fast(frame)
+            except Exception:  # noqa: BLE001 - the fast path declines; the full path decides
+                events = None
+            if events is not None:
+                return events
         try:
             return self._parse(frame)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -267,6 +273,19 @@ class VenueAdapter(ABC):
         except Exception as exc:  # noqa: BLE001 - the contract is that parse never raises
             bad = self.bad_frame(frame, f"internal error: {type(exc).__name__}: {exc}")
             return [msgspec.structs.replace(bad, internal=True)]
+
+    fast_path: bool = True
+    """Try :meth:`_parse_fast` first (tests turn it off to compare it with the full path)."""
+
+    def _parse_fast(self, frame: Frame) -> list[Event] | None:
+        """The common frames, parsed with typed decoding and checks in C; ``None`` declines.
+
+        A fast path must give exactly what :meth:`_parse` gives for every frame it accepts
+        (``tests/unit/test_fast_parse.py`` compares them over fixtures, mutations and fuzzing)
+        and decline (return ``None`` or raise) for anything else, so every bad frame gets its
+        reason from the full path. The default declines everything.
+        """
+        return None
 
     @abstractmethod
     def _parse(self, frame: Frame) -> list[Event]:
@@ -326,82 +345,3 @@ class VenueAdapter(ABC):
         if q.bid is None and q.ask is None and q.last is None:
             raise FrameError("no price in frame")
         return q
-
-
-def _number(value: Number, what: str) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise FrameError(f"{what} is a boolean")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FrameError(f"{what} is not a number: {value!r:.40}") from None
-    if not math.isfinite(number):
-        raise FrameError(f"{what} is not finite: {value!r:.40}")
-    return number
-
-
-def price(value: Number, what: str = "price") -> float | None:
-    """A price from the wire: ``None`` if absent or ``""``; positive and finite otherwise."""
-    number = _number(value, what)
-    if number is not None and number <= 0:
-        raise FrameError(f"{what} is not positive: {value!r:.40}")
-    return number
-
-
-def amount(value: Number, what: str = "size") -> float | None:
-    """A size or volume: ``None`` if absent or ``""``; zero or more and finite otherwise."""
-    number = _number(value, what)
-    if number is not None and number < 0:
-        raise FrameError(f"{what} is negative: {value!r:.40}")
-    return number
-
-
-def signed(value: Number, what: str = "change") -> float | None:
-    """A change (negative, zero or positive): ``None`` if absent or ``""``; finite otherwise."""
-    return _number(value, what)
-
-
-def change_pct(last: float | None, open_24h: Number) -> float | None:
-    """Percent change from ``open_24h`` to ``last``: ``None`` if either is absent or the open is
-    zero (nothing to compare with); a malformed or negative open raises ``FrameError``."""
-    opened = amount(open_24h, "24h open")
-    if last is None or not opened:
-        return None
-    change = (last - opened) / opened * 100
-    return change if math.isfinite(change) else None
-
-
-def timestamp_ms(value: Number) -> int | None:
-    """An epoch-ms timestamp sent as an integer or a decimal string; ``None`` if absent."""
-    number = _number(value, "timestamp")
-    if number is None:
-        return None
-    if number < 0:
-        raise FrameError(f"timestamp is negative: {value!r:.40}")
-    return int(number)
-
-
-def alnum_symbol(s: str | None) -> str:
-    """The canonical symbol (upper case) of a symbol the venue spells as one run of letters and
-    digits (``BTCUSDT``, ``btcusdt``); anything else raises ``FrameError``."""
-    if not s or not s.isalnum():
-        raise FrameError(f"bad symbol {s!r:.40}")
-    return s.upper()
-
-
-def require(obj: object, what: str, *fields: str) -> None:
-    """Raise ``FrameError`` naming every one of ``fields`` that ``obj`` (a decoded ``what``
-    frame) lacks or has as ``""``."""
-    missing = [f for f in fields if getattr(obj, f) in (None, "")]
-    if missing:
-        raise FrameError(f"{what} frame missing {', '.join(missing)}")
-
-
-def decode_rest(body: bytes | str, kind: type[_T], what: str) -> _T:
-    """Decode a REST body into ``kind``; any decoding problem becomes a ``FrameError``."""
-    try:
-        return msgspec.json.decode(body, type=kind)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FrameError(f"unexpected {what} answer: {exc}") from exc
