@@ -12,6 +12,7 @@ from cryptows.errors import UsageError
 from cryptows.market.aggregator import Aggregator
 from cryptows.market.types import (
     BestPrice,
+    MidSample,
     Opportunity,
     Snapshot,
     SymbolSummary,
@@ -147,7 +148,7 @@ def _vq(venue: str, bid: float | None, ask: float | None, *, usable: bool = True
     )
 
 
-def _view(symbol: str, history: list[tuple[int, float]], **kw: Any) -> SymbolView:
+def _view(symbol: str, history: list[MidSample], **kw: Any) -> SymbolView:
     return SymbolView(
         symbol=symbol,
         quotes=kw.pop("quotes", ()),
@@ -180,8 +181,8 @@ def _snap(*views: SymbolView, **kw: Any) -> Snapshot:
     )
 
 
-def _series(mids: list[float], end: int = 100_000) -> list[tuple[int, float]]:
-    return [(end - 1000 * (len(mids) - 1 - i), m) for i, m in enumerate(mids)]
+def _series(mids: list[float], end: int = 100_000) -> list[MidSample]:
+    return [MidSample(end - 1000 * (len(mids) - 1 - i), m) for i, m in enumerate(mids)]
 
 
 def test_none_cases() -> None:

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "cryptows", *args]
 
 
-def _check(obj: dict[str, object], fields: dict[str, tuple[type, ...]]) -> None:
+def _check(obj: Mapping[str, object], fields: Mapping[str, tuple[type, ...]]) -> None:
     assert set(obj) == set(fields), obj
     for key, kinds in fields.items():
         assert isinstance(obj[key], kinds), (key, obj)

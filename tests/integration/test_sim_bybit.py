@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -16,7 +17,9 @@ from websockets.exceptions import InvalidStatus
 from cryptows.models import (
     BadFrame,
     Channel,
+    Event,
     Heartbeat,
+    HeartbeatKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -25,16 +28,16 @@ from cryptows.sim.bybit import BybitSession, BybitSim
 from cryptows.sim.market import MarketEngine
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
-from cryptows.venues.base import FrameError
+from cryptows.venues.base import FrameError, VenueAdapter
 from tests.integration.conftest import bound, collect
 from tests.integration.test_sim_common import FrozenEngine
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bybit"
 
 
-async def _raw(ws: ClientConnection, seconds: float) -> list[dict]:
+async def _raw(ws: ClientConnection, seconds: float) -> list[dict[str, Any]]:
     """Every frame received within ``seconds`` (a fixed window, for asserting silence)."""
-    frames: list[dict] = []
+    frames: list[dict[str, Any]] = []
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -44,17 +47,23 @@ async def _raw(ws: ClientConnection, seconds: float) -> list[dict]:
     return frames
 
 
-async def _reply(ws: ClientConnection, limit_s: float = 3.0) -> dict:
+async def _reply(ws: ClientConnection, limit_s: float = 3.0) -> dict[str, Any]:
     """The next frame that is not a topic push."""
     async with asyncio.timeout(bound(limit_s)):
         while True:
-            body = json.loads(await ws.recv())
+            body: dict[str, Any] = json.loads(await ws.recv())
             if "topic" not in body:
                 return body
 
 
-def _replies(frames: list[dict]) -> list[dict]:
+def _replies(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [f for f in frames if "topic" not in f]
+
+
+def _ping(adapter: VenueAdapter) -> str:
+    frame = adapter.ping_frame()
+    assert frame is not None  # Bybit has an app-level ping
+    return frame
 
 
 def _keys(path: str) -> tuple[list[str], list[str]]:
@@ -89,16 +98,16 @@ async def test_rest_endpoints_parse_with_the_real_adapter(engine: MarketEngine) 
 
 async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -> None:
     adapter = get_adapter("bybit")
-    raw: list[dict] = []
+    raw: list[dict[str, Any]] = []
     async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
         for frame in adapter.subscribe(parse_symbols(["BTCUSDT", "ETHUSDT"])):
             await ws.send(frame)
 
-        def done(events):
+        def done(events: list[Event]) -> bool:
             kinds = {(e.symbol, e.channel) for e in events if isinstance(e, Quote)}
             return len(kinds) == 4
 
-        events = []
+        events: list[Event] = []
         async with asyncio.timeout(bound(3)):
             async for message in ws:
                 raw.append(json.loads(message))
@@ -135,6 +144,7 @@ async def test_subscribe_ack_then_book_and_ticker_quotes(engine: MarketEngine) -
     assert fraction == pytest.approx(last / prev - 1, abs=5e-5)
     [eth] = adapter.parse(json.dumps(ticker))
     assert isinstance(eth, Quote)
+    assert eth.change_24h_pct is not None
     assert eth.change_24h_pct == pytest.approx(fraction * 100)
     assert -10 < eth.change_24h_pct < 10
 
@@ -268,18 +278,18 @@ async def test_unsubscribe_acks_and_stops_the_stream(engine: MarketEngine) -> No
 async def test_ping_gets_a_pong(engine: MarketEngine) -> None:
     adapter = get_adapter("bybit")
     async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
-        await ws.send(adapter.ping_frame())
+        await ws.send(_ping(adapter))
         raw = await asyncio.wait_for(ws.recv(), bound(3))
         body = json.loads(raw)
         assert list(body) == ["success", "ret_msg", "conn_id", "req_id", "op"]
         assert (body["ret_msg"], body["req_id"], body["op"]) == ("pong", "ping-1", "ping")
-        assert adapter.parse(raw) == [Heartbeat(venue="bybit", kind="pong")]
+        assert adapter.parse(raw) == [Heartbeat(venue="bybit", kind=HeartbeatKind.PONG)]
         await ws.send(json.dumps({"op": "ping"}))
         body = json.loads(await asyncio.wait_for(ws.recv(), bound(3)))
         expected = json.loads((FIXTURES / "pong.json").read_text())
         assert list(body) == list(expected)  # no req_id when the ping had none
         sim.faults.no_pong = True
-        await ws.send(adapter.ping_frame())
+        await ws.send(_ping(adapter))
         assert await _raw(ws, 0.4) == []
 
 
@@ -309,7 +319,7 @@ async def test_idle_connection_is_cut_unless_pinged(
                 await ws.wait_closed()
         async with connect(sim.ws_url) as ws:
             for _ in range(8):
-                await ws.send(adapter.ping_frame())
+                await ws.send(_ping(adapter))
                 await asyncio.sleep(0.1)
             assert ws.close_code is None
 

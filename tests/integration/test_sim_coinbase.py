@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,13 +25,14 @@ from tests.integration.conftest import bound, collect
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "coinbase"
 
 
-def _fixture(name: str) -> dict:
+def _fixture(name: str) -> Any:
+    """A decoded fixture: an object for most frames, a list for REST listings."""
     return json.loads((FIXTURES / name).read_text())
 
 
-async def _raw_for(ws: ClientConnection, seconds: float) -> list[dict]:
+async def _raw_for(ws: ClientConnection, seconds: float) -> list[dict[str, Any]]:
     """Every frame received during ``seconds`` (decoded)."""
-    frames: list[dict] = []
+    frames: list[dict[str, Any]] = []
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             async for message in ws:
@@ -38,8 +40,9 @@ async def _raw_for(ws: ClientConnection, seconds: float) -> list[dict]:
     return frames
 
 
-async def _recv_json(ws: ClientConnection) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), bound(5)))
+async def _recv_json(ws: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), bound(5)))
+    return frame
 
 
 async def test_rest_endpoints_parse_with_the_real_adapter(engine: MarketEngine) -> None:
@@ -118,7 +121,7 @@ async def test_frames_copy_the_documented_shapes(engine: MarketEngine) -> None:
                 {"name": "heartbeat", "product_ids": ["BTC-USD", "ETH-USD"]},
             ],
         }
-        seen: dict[str, dict] = {}
+        seen: dict[str, dict[str, Any]] = {}
         async with asyncio.timeout(bound(3)):
             while len(seen) < 2:
                 frame = await _recv_json(ws)

@@ -18,7 +18,9 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     Notice,
+    NoticeKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -138,7 +140,7 @@ async def test_ping_pong_and_no_pong_fault(engine: MarketEngine) -> None:
         await ws.send(adapter.ping_frame() or "")
         pong = await _recv(ws)
         assert pong == "pong"
-        assert adapter.parse(pong) == [Heartbeat(venue="okx", kind="pong")]
+        assert adapter.parse(pong) == [Heartbeat(venue="okx", kind=HeartbeatKind.PONG)]
         sim.faults.no_pong = True
         await ws.send("ping")
         with pytest.raises(TimeoutError):
@@ -262,7 +264,7 @@ async def test_service_upgrade_notice_then_drop(engine: MarketEngine) -> None:
         raw = await _recv(ws)
         assert list(json.loads(raw)) == list(_fixture("notice__service_upgrade.json"))
         assert adapter.parse(raw) == [
-            Notice(venue="okx", kind="reconnect", message=json.loads(raw)["msg"])
+            Notice(venue="okx", kind=NoticeKind.RECONNECT, message=json.loads(raw)["msg"])
         ]
         await _until_closed(ws, limit_s=3)
     assert ws.close_code == 1006

@@ -8,7 +8,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
-from cryptows.market.types import Snapshot
+from cryptows.market.types import Snapshot, SymbolProblem
 from cryptows.tui.widgets.detail_pane import detail_title
 from cryptows.tui.widgets.lines import Line, Lines
 from cryptows.tui.widgets.notes import problem_line
@@ -99,8 +99,9 @@ async def test_a_long_line_ends_with_an_ellipsis() -> None:
 
 
 def snapshot_with(problems: tuple[tuple[str, str, str], ...]) -> Snapshot:
+    typed = tuple(SymbolProblem(*p) for p in problems)
     return Snapshot(ts_ms=0, symbols=(), open_opportunities=(), recent_closed=(), suppressed=(),
-                    venue_states=(), problems=problems)  # fmt: skip
+                    venue_states=(), problems=typed)  # fmt: skip
 
 
 def test_problems_are_grouped_per_symbol() -> None:

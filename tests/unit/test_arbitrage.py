@@ -1062,6 +1062,7 @@ def test_est_profit_is_net_of_fees_in_gross_mode_too_and_in_the_sell_legs_quote(
     (event,) = book.set(make_leg("b", 100.8, 101.0, symbol="BTCUSDT"), 0)  # gross 0.8, net -0.2
     o = event.opportunity
     assert o.converted == "USD=USDT"
+    assert o.est_profit is not None
     assert o.est_profit == pytest.approx(0.8 - 0.5 - 0.504)
     assert o.est_profit < 0
     assert o.profit_asset == "USDT"

@@ -11,6 +11,7 @@ from cryptows.models import (
     Channel,
     Event,
     Notice,
+    NoticeKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -107,7 +108,7 @@ EXPECTED: dict[str, list[Event]] = {
     "server_shutdown.json": [
         Notice(
             venue=V,
-            kind="reconnect",
+            kind=NoticeKind.RECONNECT,
             message="Binance server shutting down",
             exchange_ts_ms=1770123456789,
         )
@@ -115,7 +116,7 @@ EXPECTED: dict[str, list[Event]] = {
     "server_shutdown__combined.json": [
         Notice(
             venue=V,
-            kind="reconnect",
+            kind=NoticeKind.RECONNECT,
             message="Binance server shutting down",
             exchange_ts_ms=1770123456789,
         )

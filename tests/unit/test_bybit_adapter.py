@@ -11,6 +11,7 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -64,7 +65,7 @@ EXPECTED: dict[str, list[Event]] = {
             exchange_ts_ms=1760325052630,
         )
     ],
-    "pong.json": [Heartbeat(venue=V, kind="pong")],
+    "pong.json": [Heartbeat(venue=V, kind=HeartbeatKind.PONG)],
     "subscribe_ack.json": [SubscriptionAck(venue=V, op="subscribe", req_id="10001")],
     "subscribe_error__unknown_symbol.json": [
         SubscriptionError(
@@ -203,7 +204,7 @@ def test_pong_with_echoed_req_id_and_op_pong_variants() -> None:
     option = {"args": ["1672916271846"], "op": "pong"}
     private = {"req_id": "test", "op": "pong", "args": ["1675418560633"], "conn_id": "c"}
     for reply in (spot, linear, option, private):
-        assert adapter.parse(json.dumps(reply)) == [Heartbeat(venue=V, kind="pong")]
+        assert adapter.parse(json.dumps(reply)) == [Heartbeat(venue=V, kind=HeartbeatKind.PONG)]
 
 
 def test_error_without_topic_names_the_single_requested_symbol() -> None:

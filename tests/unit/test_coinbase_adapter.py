@@ -12,6 +12,7 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -98,11 +99,15 @@ EXPECTED: dict[str, list[Event]] = {
     ],
     "heartbeat.json": [
         # 2014-11-07T08:19:28.464459Z
-        Heartbeat(venue=V, kind="heartbeat", symbol="BTCUSD", exchange_ts_ms=1415348368464)
+        Heartbeat(
+            venue=V, kind=HeartbeatKind.HEARTBEAT, symbol="BTCUSD", exchange_ts_ms=1415348368464
+        )
     ],
     "heartbeat__recorded_2018.json": [
         # 2018-12-08T12:08:47.713000Z
-        Heartbeat(venue=V, kind="heartbeat", symbol="BTCUSD", exchange_ts_ms=1544270927713)
+        Heartbeat(
+            venue=V, kind=HeartbeatKind.HEARTBEAT, symbol="BTCUSD", exchange_ts_ms=1544270927713
+        )
     ],
     "subscriptions_ack.json": [
         SubscriptionAck(
@@ -243,7 +248,9 @@ def test_heartbeat_time_with_millisecond_fraction() -> None:
     frame = '{"type":"heartbeat","sequence":1,"last_trade_id":0,"product_id":"BTC-USDT",'
     frame += '"time":"2019-08-14T20:42:27.265Z"}'
     assert CoinbaseAdapter().parse(frame) == [
-        Heartbeat(venue=V, kind="heartbeat", symbol="BTCUSDT", exchange_ts_ms=1565815347265)
+        Heartbeat(
+            venue=V, kind=HeartbeatKind.HEARTBEAT, symbol="BTCUSDT", exchange_ts_ms=1565815347265
+        )
     ]
 
 

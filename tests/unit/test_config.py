@@ -6,6 +6,7 @@ import os
 import tomllib
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -28,8 +29,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-test-SECRET123"
 
 
+class WriteToml(Protocol):
+    def __call__(self, text: str, name: str = ...) -> Path: ...
+
+
 @pytest.fixture
-def write(tmp_path: Path):
+def write(tmp_path: Path) -> WriteToml:
     """Write TOML text to a file in tmp_path and return its path."""
 
     def _write(text: str, name: str = "c.toml") -> Path:
@@ -96,7 +101,7 @@ def test_repo_root_example_is_the_generated_text() -> None:
     )
 
 
-def test_example_states_exactly_the_defaults(write) -> None:
+def test_example_states_exactly_the_defaults(write: WriteToml) -> None:
     from_example = load_settings(write(example_config_text()))
     defaults = load_settings()
     assert from_example.effective() == defaults.effective()
@@ -135,7 +140,7 @@ def test_write_example_config_creates_parents_and_refuses_overwrite(tmp_path: Pa
 # -- layering and provenance -------------------------------------------------------------------
 
 
-def test_file_overrides_defaults_with_provenance(write) -> None:
+def test_file_overrides_defaults_with_provenance(write: WriteToml) -> None:
     path = write(
         'symbols = ["btc-usdt", "SOL/USDC", "BTCUSDT"]\n'
         "[venues.okx]\nenabled = false\ntaker_fee_pct = 0.08\n"
@@ -155,7 +160,7 @@ def test_file_overrides_defaults_with_provenance(write) -> None:
     assert s.source("venues.okx.ws_url") == "default"
 
 
-def test_env_overrides_file(write, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_overrides_file(write: WriteToml, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write('[analysis]\napi_key = "from-file"\nbase_url = "https://file.example/v1"\n')
     monkeypatch.setenv("HOLYSHEEP_API_KEY", KEY)
     monkeypatch.setenv("HOLYSHEEP_BASE_URL", "http://127.0.0.1:8080/v1")
@@ -166,7 +171,7 @@ def test_env_overrides_file(write, monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.source("analysis.base_url") == "env HOLYSHEEP_BASE_URL"
 
 
-def test_empty_env_var_does_not_override(write, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_env_var_does_not_override(write: WriteToml, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write('[analysis]\napi_key = "from-file"\n')
     monkeypatch.setenv("HOLYSHEEP_API_KEY", "  ")
     s = load_settings(path)
@@ -174,7 +179,7 @@ def test_empty_env_var_does_not_override(write, monkeypatch: pytest.MonkeyPatch)
     assert s.source("analysis.api_key") == f"file {path}"
 
 
-def test_flags_override_env_and_file(write, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flags_override_env_and_file(write: WriteToml, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write('symbols = ["ETHUSDT"]\n[arb]\nthreshold_pct = 0.3\n')
     monkeypatch.setenv("HOLYSHEEP_BASE_URL", "https://env.example/v1")
     s = load_settings(
@@ -232,7 +237,7 @@ def test_default_path_honours_xdg(tmp_path: Path) -> None:
     assert default_config_path() == tmp_path / "xdg-config" / "cryptows" / "config.toml"
 
 
-def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write) -> None:
+def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: WriteToml) -> None:
     default = default_config_path()
     assert locate_config() == locate_config(None)
     assert locate_config().path == default
@@ -390,7 +395,7 @@ def test_every_invalid_value_names_file_and_key(tmp_path: Path, text: str, expec
     assert expected in message
 
 
-def test_int_accepted_for_float_fields(write) -> None:
+def test_int_accepted_for_float_fields(write: WriteToml) -> None:
     s = load_settings(write("[venues.okx]\ntaker_fee_pct = 0\n[feed]\nbackoff_max_s = 30\n"))
     assert s.venues["okx"].taker_fee_pct == 0.0
     assert isinstance(s.feed.backoff_max_s, float)
@@ -426,7 +431,7 @@ def test_secret_comparison_does_not_leak() -> None:
 
 
 def test_settings_repr_and_effective_values_hide_the_key(
-    write, monkeypatch: pytest.MonkeyPatch
+    write: WriteToml, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOLYSHEEP_API_KEY", KEY)
     s = load_settings(write(f'[analysis]\napi_key = "{KEY}-file"\n'))
@@ -438,7 +443,7 @@ def test_settings_repr_and_effective_values_hide_the_key(
 
 
 @pytest.mark.parametrize("key", ["watchdog_s", "ping_interval_s"])
-def test_a_retired_key_says_what_replaced_it(write, key: str) -> None:
+def test_a_retired_key_says_what_replaced_it(write: WriteToml, key: str) -> None:
     path = write(f"[feed]\n{key} = 30\n")
     with pytest.raises(ConfigError, match=rf"feed\.{key} was removed: .*dead_after_s.*delete"):
         load_settings(path)

@@ -9,6 +9,7 @@ import random
 import socket
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -24,12 +25,14 @@ from cryptows.feed.connection import Backoff
 from cryptows.feed.dial import Endpoint, proxy_for, ws_failure
 from cryptows.feed.health import HealthTracker
 from cryptows.market.merge import merge_quote
-from cryptows.models import Channel, Quote, SymbolStatus, VenueState, VenueStatus
+from cryptows.models import Channel, FeedEvent, Quote, SymbolStatus, VenueState, VenueStatus
 from cryptows.venues import adapter_class
 
 
-def _q(venue: str = "binance", symbol: str = "BTCUSDT", bid: float = 1.0, **kw: object) -> Quote:
-    return Quote(venue=venue, symbol=symbol, channel=kw.pop("channel", Channel.BOOK), bid=bid, **kw)  # type: ignore[arg-type]
+def _q(
+    venue: str = "binance", symbol: str = "BTCUSDT", bid: float | None = 1.0, **kw: Any
+) -> Quote:
+    return Quote(venue=venue, symbol=symbol, channel=kw.pop("channel", Channel.BOOK), bid=bid, **kw)
 
 
 @given(st.integers(min_value=0, max_value=200), st.integers())
@@ -48,7 +51,7 @@ def test_backoff_grows_then_caps() -> None:
 
 
 async def test_buffer_conflates_quotes_per_stream_and_keeps_status_events() -> None:
-    buf = FeedBuffer()
+    buf: FeedBuffer[FeedEvent] = FeedBuffer()
     buf.put(_q(bid=1.0))
     buf.put(VenueStatus(venue="okx", state=VenueState.LIVE))
     buf.put(_q(bid=2.0))
@@ -66,7 +69,7 @@ async def test_buffer_conflates_quotes_per_stream_and_keeps_status_events() -> N
 
 
 async def test_buffer_never_blocks_and_stays_bounded_without_a_reader() -> None:
-    buf = FeedBuffer()
+    buf: FeedBuffer[FeedEvent] = FeedBuffer()
     for i in range(100_000):
         buf.put(_q(symbol=f"S{i % 50}USDT", bid=float(i + 1)))
     assert len(buf) == 50
@@ -74,7 +77,7 @@ async def test_buffer_never_blocks_and_stays_bounded_without_a_reader() -> None:
 
 
 async def test_buffer_wakes_a_waiting_reader() -> None:
-    buf = FeedBuffer()
+    buf: FeedBuffer[FeedEvent] = FeedBuffer()
     reader = asyncio.create_task(buf.get_batch())
     await asyncio.sleep(0)
     buf.put(SymbolStatus(venue="okx", symbol="X", message="m"))

@@ -12,7 +12,9 @@ from cryptows.models import (
     Channel,
     Event,
     Heartbeat,
+    HeartbeatKind,
     Notice,
+    NoticeKind,
     Quote,
     SubscriptionAck,
     SubscriptionError,
@@ -123,11 +125,11 @@ EXPECTED: dict[str, list[Event]] = {
     "notice__service_upgrade.json": [
         Notice(
             venue=VENUE,
-            kind="reconnect",
+            kind=NoticeKind.RECONNECT,
             message="The connection will soon be closed for a service upgrade. Please reconnect.",
         )
     ],
-    "pong.txt": [Heartbeat(venue=VENUE, kind="pong")],
+    "pong.txt": [Heartbeat(venue=VENUE, kind=HeartbeatKind.PONG)],
 }
 
 REQUESTS = {

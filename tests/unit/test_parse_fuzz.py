@@ -85,7 +85,12 @@ def test_parse_never_raises_on_arbitrary_json(venue: str, value: Any) -> None:
 @_SETTINGS
 @given(value=venue_like)
 def test_parse_never_raises_on_venue_shaped_json(venue: str, value: Any) -> None:
-    _check(get_adapter(venue).parse(json.dumps(value).encode()), venue)
+    frame = json.dumps(value).encode()
+    events = get_adapter(venue).parse(frame)
+    _check(events, venue)
+    full = get_adapter(venue)
+    full.fast_path = False
+    assert events == full.parse(frame), "the fast path differs from the full path"
 
 
 def _mutations(obj: Any) -> list[Any]:
