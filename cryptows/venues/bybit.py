@@ -20,6 +20,9 @@ Protocol (bybit-exchange.github.io/docs/v5/ws/connect, .../v5/websocket/public/o
   empty (``"b": []``) are still read, the empty side giving ``None``. A level of size ``"0"``
   means the side is absent. Deeper books (``orderbook.50`` ...) are not ours: their deltas give
   no top of book without local book state, so they yield nothing.
+- A push of any topic we do not read (``publicTrade``, ``kline``, ``orderbook.50``,
+  ``orderbook.rpi`` whose levels have three elements, ...) yields nothing whatever its ``data``
+  holds, provided the rest of the frame is well formed.
 - Spot ``tickers`` (snapshot-only, every 50 ms) carry last price and 24 h volume but **no**
   bid/ask; ``bid1Price``/``ask1Price`` (linear/inverse shape) are read when present. ``""``
   means missing, never zero. ``ts`` (event time, ms) is top-level, outside ``data``.
@@ -28,17 +31,22 @@ Protocol (bybit-exchange.github.io/docs/v5/ws/connect, .../v5/websocket/public/o
 - Numbers are strings (prices, sizes, volumes) or JSON integers (``ts``, ``u``, ``seq``).
 - REST answers are ``{"retCode": 0, "retMsg": "OK", "result": ..., "time": <ms>}``; a non-zero
   ``retCode`` is an error. Spot instruments-info returns only ``Trading`` symbols, unpaginated.
+
+Why this module is over 400 lines: it holds the venue's whole wire protocol, and the fast path
+(typed per-kind decoding, :meth:`_parse_fast`) sits next to the full path it must agree with,
+so a change to one is seen beside the other (``tests/unit/test_fast_parse.py`` compares them).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from cryptows.models import Channel, Event, Heartbeat, HeartbeatKind, SubscriptionError
+from cryptows.models import Channel, Event, Heartbeat, HeartbeatKind, Quote, SubscriptionError
 from cryptows.symbols import Symbol
 from cryptows.venues.base import (
     Frame,
@@ -55,6 +63,7 @@ from cryptows.venues.base import (
     require,
     signed,
 )
+from cryptows.venues.wire import WirePrice, WireSize
 
 _BOOK_PREFIX = "orderbook."
 _BOOK_DEPTH = "1"
@@ -84,18 +93,99 @@ class _Data(msgspec.Struct):
     ask1Size: Number = None
 
 
-class _Frame(msgspec.Struct):
-    """A topic push, an ack, an error or a pong."""
+class _Envelope(msgspec.Struct):
+    """Everything of a frame but its ``data``."""
 
     topic: str | None = None
     type: str | None = None
     ts: Number = None
-    # Spot data is an object; some topics we never ask for (publicTrade, kline) send an array.
-    data: _Data | list[msgspec.Raw] | None = None
     success: bool | None = None
     ret_msg: str = ""
     op: str | None = None
     req_id: str | int | None = None
+
+
+class _Frame(_Envelope):
+    """A topic push, an ack, an error or a pong."""
+
+    # Spot data is an object; some topics we never ask for (publicTrade, kline) send an array.
+    data: _Data | list[msgspec.Raw] | None = None
+
+
+class _Head(_Envelope):
+    """A frame with its ``data`` left undecoded: enough to ignore a topic we do not read whatever
+    its data holds (``orderbook.rpi`` levels have three elements), and to read a reply."""
+
+    data: msgspec.Raw | UnsetType = UNSET
+
+
+# -- fast path (see ``BybitAdapter._parse_fast``) ----------------------------------------------
+#
+# Decoded with ``strict=False``: "106285.8" becomes a float, checked in C. Every field is at least
+# as strict as the full path's, so whatever the fast path decodes the full path decodes too; a
+# value the fast types refuse (``""``, ``"NaN"``, padded or Python-only spellings, ``null``)
+# declines the frame, and the full path gives its reason. Beware lax mode's other coercions:
+# "true" or 1 decode into a ``bool``, "null" into the ``None`` of an optional non-str type, so
+# neither appears here (no ``bool``; see _MaybePrice). ``gc=False``: these structs live for one
+# frame and hold no cycles.
+
+_Absent = UnsetType
+"""The type of a key the full path reads but a push never carries: absent it is ``UNSET``, and
+any value fails the decode, so the frame declines to the full path."""
+
+_WireTs = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+"""An epoch-ms timestamp (``1748980103101`` or ``"1748980103101"``). Up to 2**53 every integer
+is a float, so it equals the full path's ``int(float(ts))``; anything larger declines."""
+
+_WireFraction = Annotated[float, msgspec.Meta(ge=-1e300, le=1e300)]
+"""A 24 h change as a fraction, of any sign, small enough that its percent (x 100) is finite for
+sure; a larger one (absurd, or an overflow the full path reports) declines."""
+
+_Level = tuple[WirePrice, WireSize]
+"""A book level ``[price, size]``; another length declines."""
+
+if TYPE_CHECKING:
+    _MaybePrice = WirePrice | None
+    _MaybeSize = WireSize | None
+    _MaybeFraction = _WireFraction | None
+    _MaybeLevels = list[_Level] | None
+else:
+    # msgspec sees the bare type with a default of None: None means the key is absent, while
+    # null or "null" fail the decode. (With ``| None``, lax mode turns the string "null" into
+    # None, where the full path refuses it.) mypy sees the ``| None``.
+    _MaybePrice = WirePrice
+    _MaybeSize = WireSize
+    _MaybeFraction = _WireFraction
+    _MaybeLevels = list[_Level]
+
+
+class _FastData(msgspec.Struct, gc=False):
+    """:class:`_Data` with the numbers decoded: an orderbook (``b`` set) or a tickers object."""
+
+    b: _MaybeLevels = None
+    a: _MaybeLevels = None
+    s: str = ""
+    symbol: str = ""
+    lastPrice: _MaybePrice = None
+    volume24h: _MaybeSize = None
+    price24hPcnt: _MaybeFraction = None
+    bid1Price: _MaybePrice = None
+    bid1Size: _MaybeSize = None
+    ask1Price: _MaybePrice = None
+    ask1Size: _MaybeSize = None
+
+
+class _FastPush(msgspec.Struct, gc=False):
+    """An ``orderbook.1`` or ``tickers`` push (``ts`` required: every real one has it)."""
+
+    topic: str
+    ts: _WireTs
+    data: _FastData
+    type: str | None = None
+    success: _Absent = UNSET
+    ret_msg: _Absent = UNSET
+    op: _Absent = UNSET
+    req_id: _Absent = UNSET
 
 
 class _TimeResult(msgspec.Struct):
@@ -126,6 +216,29 @@ class _InstrumentsAnswer(msgspec.Struct):
 
 
 _decoder = msgspec.json.Decoder(_Frame)
+_head_decoder = msgspec.json.Decoder(_Head)
+_fast_decoder = msgspec.json.Decoder(_FastPush, strict=False)
+
+_BOOK_TOPIC = f"{_BOOK_PREFIX}{_BOOK_DEPTH}."
+_TOPIC_AT = len('{"topic":"')
+_PUSH_MARKS = frozenset(
+    {_BOOK_TOPIC[0], _TICKER_PREFIX[0], ord(_BOOK_TOPIC[0]), ord(_TICKER_PREFIX[0])}
+)
+"""The fast path's hint that a frame is a book or ticker push: ``frame[_TOPIC_AT]`` is the first
+letter of the topic as the venue sends pushes (compact, topic first), ``o`` or ``t`` (an int in
+bytes, a str in a str). Only a hint, cheaper than ``startswith``: the decoded topic decides (a
+compact ``orderbook.50`` push is decoded too, then ignored or declined). Other frames (replies,
+pretty-printed or reordered pushes) take the detour through :class:`_Head`."""
+
+_BOOK_SYMBOLS: dict[str, tuple[str, str]] = {}
+_TICKER_SYMBOLS: dict[str, tuple[str, str]] = {}
+"""Fast-path caches: the symbol a push names in its data -> (the topic such a push has, the
+canonical symbol), for valid symbols only."""
+_SYMBOLS_MAX = 4096
+
+_BOOK = Channel.BOOK
+_TICKER = Channel.TICKER
+"""Looked up once: looking up an enum member costs as much as a dict lookup."""
 
 
 class BybitAdapter(VenueAdapter):
@@ -178,6 +291,8 @@ class BybitAdapter(VenueAdapter):
         super().__init__()
         self._pings = 0
         """Pings sent; pings get ids of their own (``ping-N``), never recorded as requests."""
+        self._pong = Heartbeat(venue=self.name, kind=HeartbeatKind.PONG)
+        """The event every pong gives (immutable, so built once)."""
 
     def venue_symbol(self, symbol: Symbol) -> str:
         """Topic spelling: the canonical form, upper case (``BTCUSDT``); topics are
@@ -207,25 +322,155 @@ class BybitAdapter(VenueAdapter):
 
     # -- parsing ----------------------------------------------------------------------------
 
+    def _parse_fast(self, frame: Frame) -> list[Event] | None:
+        """Book and ticker pushes decoded straight into floats; replies and ignored topics with
+        their data left undecoded; anything unusual declines (``None`` or an exception)."""
+        if frame[_TOPIC_AT] in _PUSH_MARKS:
+            msg = _fast_decoder.decode(frame)
+        else:
+            head = _head_decoder.decode(frame)
+            topic = head.topic
+            if topic is None:
+                if head.data is not UNSET:
+                    return None  # a reply with data: the full path checks it against _Data
+                return self._reply(head)  # the full path's _Frame holds the same values
+            if _ignored(topic):
+                return []  # the full path ignores it too, whatever its data holds
+            msg = _fast_decoder.decode(frame)  # one of ours, pretty-printed or reordered
+        d = msg.data
+        b = d.b
+        if b is None:
+            return self._fast_ticker(msg, d)
+        # An orderbook.1 push (the topic is checked with the symbol), read as _book reads it.
+        cached_topic: str | None
+        try:
+            cached_topic, symbol = _BOOK_SYMBOLS[d.s]
+        except KeyError:
+            cached_topic = None
+        if cached_topic != msg.topic:
+            if _ignored(msg.topic):
+                return []  # orderbook.50 ...: decoded here, so the full path ignores it too
+            symbol = _symbol(msg.topic, d.s, _BOOK_TOPIC, _BOOK_SYMBOLS)
+        a = d.a
+        if a:
+            if b:
+                bid, bid_size = b[0]
+                ask, ask_size = a[0]
+                if bid_size and ask_size:  # the usual case: both sides
+                    if bid > ask:
+                        return None  # crossed book
+                    return [
+                        Quote(
+                            venue=self.name,
+                            symbol=symbol,
+                            channel=_BOOK,
+                            bid=bid,
+                            bid_size=bid_size,
+                            ask=ask,
+                            ask_size=ask_size,
+                            exchange_ts_ms=msg.ts,
+                            recv_mono_ns=self._recv_mono_ns,
+                            recv_wall_ms=self._recv_wall_ms,
+                        )
+                    ]
+        elif a is None:
+            return None  # the full path names the missing side
+        return self._book_quote(symbol, _top(b), _top(a), msg.ts)
+
+    def _book_quote(
+        self, symbol: str, bid: _Level | None, ask: _Level | None, ts: int
+    ) -> list[Event] | None:
+        """The fast path's book quote when a side may be absent (``None``)."""
+        if bid is None and ask is None:
+            return None  # no price in frame
+        if bid is not None and ask is not None and bid[0] > ask[0]:
+            return None  # crossed book
+        return [
+            Quote(
+                venue=self.name,
+                symbol=symbol,
+                channel=_BOOK,
+                bid=None if bid is None else bid[0],
+                bid_size=None if bid is None else bid[1],
+                ask=None if ask is None else ask[0],
+                ask_size=None if ask is None else ask[1],
+                exchange_ts_ms=ts,
+                recv_mono_ns=self._recv_mono_ns,
+                recv_wall_ms=self._recv_wall_ms,
+            )
+        ]
+
+    def _fast_ticker(self, msg: _FastPush, d: _FastData) -> list[Event] | None:
+        """A tickers push (the topic is checked with the symbol), read as _ticker reads it;
+        ``d`` is its data."""
+        cached_topic: str | None
+        try:
+            cached_topic, symbol = _TICKER_SYMBOLS[d.symbol]
+        except KeyError:
+            cached_topic = None
+        if cached_topic != msg.topic:
+            if _ignored(msg.topic):
+                return []  # decoded here, so the full path ignores it too
+            symbol = _symbol(msg.topic, d.symbol, _TICKER_PREFIX, _TICKER_SYMBOLS)
+        last = d.lastPrice
+        bid = d.bid1Price
+        ask = d.ask1Price
+        if msg.type == "delta":
+            if last is None and bid is None and ask is None:
+                return []  # a linear delta without a price says nothing
+        elif last is None or d.volume24h is None:
+            return None  # the full path names what is missing
+        if bid is not None and ask is not None and bid > ask:
+            return None  # crossed book
+        change = d.price24hPcnt
+        if change is not None:
+            change *= 100  # a fraction: "0.0123" is +1.23 %
+        return [
+            Quote(
+                venue=self.name,
+                symbol=symbol,
+                channel=_TICKER,
+                bid=bid,
+                bid_size=d.bid1Size,
+                ask=ask,
+                ask_size=d.ask1Size,
+                last=last,
+                volume_24h=d.volume24h,
+                change_24h_pct=change,
+                exchange_ts_ms=msg.ts,
+                recv_mono_ns=self._recv_mono_ns,
+                recv_wall_ms=self._recv_wall_ms,
+            )
+        ]
+
     def _parse(self, frame: Frame) -> list[Event]:
-        msg = _decoder.decode(frame)
+        try:
+            msg = _decoder.decode(frame)
+        except msgspec.ValidationError:
+            if _ignored_push(frame):
+                return []  # e.g. orderbook.rpi, whose levels do not fit _Data
+            raise
         if msg.topic is not None:
             return self._push(msg, msg.topic)
+        return self._reply(msg)
+
+    def _reply(self, msg: _Envelope) -> list[Event]:
+        """A frame without a topic: an error, a pong, an ack, or something not ours."""
         if msg.success is False:
             return [self._error(msg)]
         if msg.op == "pong" or (msg.op == "ping" and msg.success is True):
-            return [Heartbeat(venue=self.name, kind=HeartbeatKind.PONG)]
+            return [self._pong]
         if msg.success is True and msg.op in ("subscribe", "unsubscribe"):
             return [self.ack(self._req_id(msg), msg.op)]
         if msg.op is not None or msg.type is not None:
             return []  # auth replies, option COMMAND_RESP, ...: well formed, not ours
         raise FrameError("unrecognised frame: neither a topic push, a reply nor a pong")
 
-    def _req_id(self, msg: _Frame) -> str | None:
+    def _req_id(self, msg: _Envelope) -> str | None:
         # Linear/inverse replies carry "req_id": "" when the request had none.
         return None if msg.req_id is None or msg.req_id == "" else str(msg.req_id)
 
-    def _error(self, msg: _Frame) -> SubscriptionError:
+    def _error(self, msg: _Envelope) -> SubscriptionError:
         req_id = self._req_id(msg)
         symbol = _symbol_in_message(msg.ret_msg)
         if symbol is None:
@@ -233,13 +478,9 @@ class BybitAdapter(VenueAdapter):
         return SubscriptionError(venue=self.name, message=msg.ret_msg, symbol=symbol, req_id=req_id)
 
     def _push(self, msg: _Frame, topic: str) -> list[Event]:
-        is_book = topic.startswith(_BOOK_PREFIX)
-        if not is_book and not topic.startswith(_TICKER_PREFIX):
-            return []  # a topic we did not ask for (publicTrade, kline, ...)
-        if is_book and topic.split(".")[1:2] != [_BOOK_DEPTH]:
-            # orderbook.50/200/1000: deltas need a local book to give a top of book; we only
-            # subscribe to level 1, which carries the best bid/ask whole in every frame.
+        if _ignored(topic):
             return []
+        is_book = topic.startswith(_BOOK_PREFIX)
         if msg.data is None:
             raise FrameError(f"push for {topic!r} has no data")
         if isinstance(msg.data, list):
@@ -310,6 +551,45 @@ class BybitAdapter(VenueAdapter):
             raise FrameError("unexpected /v5/market/instruments-info answer: no result")
         # ``symbol`` is the spelling topics accept, which is what a subscription needs.
         return frozenset(i.symbol.upper() for i in answer.result.items if i.status == "Trading")
+
+
+def _ignored(topic: str) -> bool:
+    """Whether a push of ``topic`` is not ours: anything but ``orderbook.1`` and ``tickers``
+    (publicTrade, kline, ...; orderbook.50/200/1000/rpi, whose deltas need a local book to give a
+    top of book, while level 1 carries the best bid/ask whole in every frame)."""
+    if topic.startswith(_BOOK_PREFIX):
+        return topic.split(".")[1:2] != [_BOOK_DEPTH]
+    return not topic.startswith(_TICKER_PREFIX)
+
+
+def _ignored_push(frame: Frame) -> bool:
+    """Whether ``frame``, which does not fit :class:`_Frame`, is a push of a topic we ignore
+    with everything but its data well formed."""
+    try:
+        head = _head_decoder.decode(frame)
+    except msgspec.DecodeError:
+        return False
+    return head.topic is not None and _ignored(head.topic)
+
+
+def _symbol(topic: str, named: str, prefix: str, cache: dict[str, tuple[str, str]]) -> str:
+    """The canonical symbol of a fast-path push of ``topic`` whose data names ``named``, as the
+    full path reads it (``named``, else the topic's last part); raises ``FrameError`` (which
+    declines) for a topic not under ``prefix`` or an invalid symbol. Caches the usual case."""
+    if not topic.startswith(prefix):
+        raise FrameError(f"not a {prefix} topic")
+    symbol = alnum_symbol(named or topic.rsplit(".", 1)[-1])
+    if named and topic == prefix + named:
+        if len(cache) >= _SYMBOLS_MAX:
+            cache.clear()
+        cache[named] = (topic, symbol)
+    return symbol
+
+
+def _top(levels: list[_Level]) -> _Level | None:
+    """The first level of a fast-path side, or ``None`` if the side is absent (as :func:`_best`
+    reads it: empty, or a first level of size 0)."""
+    return levels[0] if levels and levels[0][1] else None
 
 
 def _best(levels: list[tuple[_Value, _Value]], side: str) -> tuple[_Value | None, _Value | None]:

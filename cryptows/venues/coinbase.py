@@ -28,13 +28,23 @@ Protocol (docs.cdp.coinbase.com/exchange/websocket-feed/{overview,channels,rate-
   RFC 3339 with a ``Z`` and a fraction of varying precision (or none).
 - ``heartbeat`` sends one frame per subscribed product per second. Its arrival is the liveness
   signal (``last_trade_id`` is reported stuck at 0, so it is not read). No app-level ping exists.
-- Clients must ignore message types they do not know: those give ``[]``.
+- Clients must ignore message types they do not know: those give ``[]``. That includes the
+  channels this adapter never asks for (``match``/``last_match``, ``snapshot``/``l2update``,
+  ``status``, ...), should they arrive anyway: ignored, not counted as bad frames.
+- The fast path (:meth:`CoinbaseAdapter._parse_fast`) takes ``ticker`` and ``heartbeat`` frames,
+  the bulk of the stream: one typed decode of both kinds (tag dispatch, decimals to checked floats
+  in C), ``time`` decoded strictly on its own, a product-id cache, and the event built directly.
+  It declines anything it cannot read exactly as the full path would.
 - Limits: 100 client messages/s per IP, 10 subscriptions per product per channel (each
   connection uses one; two overlap during a reconnect), subscribe within 5 s of connecting or be
   disconnected; slow readers (``ErrSlowConsume``) and oversized messages are disconnected.
 - REST: ``/time`` gives ``{"iso","epoch"}`` (epoch in float seconds); ``/products`` lists products
   with ``base_currency``/``quote_currency`` (ids such as ``BTCAUCTION-USD`` exist, so the id's
   prefix is not the base) and ``status`` (online/offline/internal/delisted).
+
+Why this module is over 400 lines: it holds the venue's whole wire protocol, and the fast path
+(typed per-kind decoding, :meth:`_parse_fast`) sits next to the full path it must agree with,
+so a change to one is seen beside the other (``tests/unit/test_fast_parse.py`` compares them).
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ from cryptows.models import (
     Event,
     Heartbeat,
     HeartbeatKind,
+    Quote,
     SubscriptionAck,
     SubscriptionError,
 )
@@ -68,6 +79,7 @@ from cryptows.venues.base import (
     decode_rest,
     require,
 )
+from cryptows.venues.wire import Absent, WirePrice, WireSize
 
 _CHANNELS = ("ticker", "heartbeat")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -140,6 +152,55 @@ _decoder = msgspec.json.Decoder(_Ticker | _Heartbeat | _Subscriptions | _Error)
 _type_decoder = msgspec.json.Decoder(_Typed)  # only on the failure path, never per quote
 
 
+# -- fast path ------------------------------------------------------------------------------
+# The full path's field sets exactly (so whatever field it would refuse, the fast decode refuses
+# too), typed so that the checks run in C, in the order the venue sends them (msgspec tries the
+# next field first). Whatever these refuse, the fast path declines and the full path gives the
+# reason. Both decode laxly (``strict=False``: decimal strings become floats), so ``time`` is
+# kept raw and decoded strictly on its own: a lax ``datetime`` would also take a number or a
+# numeric string as epoch seconds, which the full path refuses. No cycles: ``gc=False``.
+
+_NULL = msgspec.Raw(b"null")
+
+
+class _FastTicker(msgspec.Struct, tag_field="type", tag="ticker", kw_only=True, gc=False):
+    """A ``ticker`` frame with a product id, a price and both sides of the book, all in range."""
+
+    product_id: str
+    price: WirePrice
+    open_24h: Absent[WireSize] = None
+    volume_24h: Absent[WireSize] = None
+    best_bid: WirePrice
+    best_bid_size: Absent[WireSize] = None
+    best_ask: WirePrice
+    best_ask_size: Absent[WireSize] = None
+    time: msgspec.Raw = _NULL
+
+
+class _FastHeartbeat(msgspec.Struct, tag_field="type", tag="heartbeat", gc=False):
+    """A ``heartbeat`` frame with a product id."""
+
+    product_id: str
+    time: msgspec.Raw = _NULL
+
+
+_fast_decoder = msgspec.json.Decoder(_FastTicker | _FastHeartbeat, strict=False)
+"""One decode dispatches on the tag in C; any other frame raises, which declines it."""
+_time_decoder = msgspec.json.Decoder(_Time | None)
+"""The full path's own ``time`` decoding (strict), applied to the raw value."""
+_TICKER = Channel.TICKER
+_HEARTBEAT = HeartbeatKind.HEARTBEAT
+"""Enum members read once: a member lookup on the class costs more than a global."""
+_INF = math.inf
+
+_SYMBOLS: dict[str, str] = {}
+"""Product id (as sent) -> canonical symbol, for the fast path: a handful of products per
+connection, so a lookup replaces two regex matches per frame."""
+_SYMBOLS_MAX = 4096
+"""Ids beyond this many are not cached (they still parse): a venue sending endless new ids
+cannot make the cache grow without bound."""
+
+
 class CoinbaseAdapter(VenueAdapter):
     """Coinbase Exchange (``ws-feed.exchange.coinbase.com``)."""
 
@@ -200,6 +261,57 @@ class CoinbaseAdapter(VenueAdapter):
         return {"type": op, "product_ids": product_ids, "channels": list(_CHANNELS)}
 
     # -- parsing ----------------------------------------------------------------------------
+
+    def _parse_fast(self, frame: Frame) -> list[Event] | None:
+        """``ticker`` and ``heartbeat`` frames, exactly as :meth:`_parse` reads them; ``None``
+        or a decode error declines everything else, malformed frames included."""
+        msg = _fast_decoder.decode(frame)
+        try:
+            symbol = _SYMBOLS[msg.product_id]
+        except KeyError:
+            new_symbol = _cache_symbol(msg.product_id)
+            if new_symbol is None:
+                return None
+            symbol = new_symbol
+        time = _time_decoder.decode(msg.time)
+        ts_ms = None
+        if time is not None:
+            d = time - _EPOCH  # (time - _EPOCH) // _MS, without its big-int arithmetic
+            ts_ms = d.days * 86_400_000 + d.seconds * 1000 + d.microseconds // 1000
+        if type(msg) is not _FastTicker:  # (``isinstance`` is slower on Struct classes)
+            return [
+                Heartbeat(venue=self.name, kind=_HEARTBEAT, symbol=symbol, exchange_ts_ms=ts_ms)
+            ]
+        bid = msg.best_bid
+        ask = msg.best_ask
+        if bid > ask:
+            return None  # a crossed book: the full path names it
+        if ts_ms is not None and ts_ms < 0:
+            return None  # before 1970: the full path refuses the timestamp of a quote
+        last = msg.price
+        opened = msg.open_24h
+        change = None
+        if opened:  # as change_pct(): no change against a missing or zero open
+            change = (last - opened) / opened * 100  # finite inputs: never NaN nor -inf
+            if change == _INF:
+                change = None
+        return [
+            Quote(
+                venue=self.name,
+                symbol=symbol,
+                channel=_TICKER,
+                bid=bid,
+                bid_size=msg.best_bid_size,
+                ask=ask,
+                ask_size=msg.best_ask_size,
+                last=last,
+                volume_24h=msg.volume_24h,
+                change_24h_pct=change,
+                exchange_ts_ms=ts_ms,
+                recv_mono_ns=self._recv_mono_ns,
+                recv_wall_ms=self._recv_wall_ms,
+            )
+        ]
 
     def _parse(self, frame: Frame) -> list[Event]:
         try:
@@ -289,6 +401,15 @@ def _canonical_or_none(product_id: str) -> str | None:
     if not sep or not _ASSET.fullmatch(base) or not _ASSET.fullmatch(quote):
         return None
     return canonical_from_pair(base, quote)
+
+
+def _cache_symbol(product_id: str) -> str | None:
+    """The canonical symbol of ``product_id`` (``None`` if malformed), remembered for the fast
+    path."""
+    symbol = _canonical_or_none(product_id)
+    if symbol is not None and len(_SYMBOLS) < _SYMBOLS_MAX:
+        _SYMBOLS[product_id] = symbol
+    return symbol
 
 
 def _canonical(product_id: str) -> str:

@@ -23,18 +23,29 @@ Protocol (okx.com/docs-v5/en, "WebSocket" overview and "Order book trading > Mar
   ``bbo-tbt`` and ``books5`` (order-book snapshots, levels ``[px, sz, "0", orderCount]``) are
   read as book quotes from their first level when a recording carries them; we do not subscribe
   to them. Only spot ids (``BASE-QUOTE``) become quotes: swaps, futures and options give ``[]``.
+  Pushes of other channels (``trades``, ``candle1m`` whose rows are arrays, ...) give ``[]``
+  whatever their ``data`` holds: nobody asked for them, so they are not bad frames either.
 - Heartbeat: the server closes a connection that has received nothing for 30 s (close code
   4004). The rule is to restart an N < 30 s timer on every received message and send the text
   frame ``ping`` when it fires; the answer is the text frame ``pong`` (neither is JSON).
 - Limits: 3 connection attempts per second per IP; 480 subscribe/unsubscribe/login requests per
   hour per connection; close codes 4008/4009 mean too many channels, 1009 a frame too large.
+
+Parsing: :meth:`OkxAdapter._parse_fast` reads pushes, acks, events and ``pong`` with one lax typed
+decode (prices and sizes become floats and are checked in C) and builds quotes directly; it
+declines whatever it cannot read exactly as :meth:`OkxAdapter._parse` does, which then decides.
+
+Why this module is over 400 lines: it holds the venue's whole wire protocol, and the fast path
+(typed per-kind decoding, :meth:`_parse_fast`) sits next to the full path it must agree with,
+so a change to one is seen beside the other (``tests/unit/test_fast_parse.py`` compares them).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from math import isfinite
+from typing import Annotated, ClassVar
 
 import msgspec
 
@@ -62,6 +73,7 @@ from cryptows.venues.base import (
     decode_rest,
     timestamp_ms,
 )
+from cryptows.venues.wire import Absent, WirePrice, WireSize
 
 _TICKERS = "tickers"
 _BOOK_CHANNELS = frozenset({"bbo-tbt", "books5"})
@@ -100,14 +112,61 @@ class _Item(msgspec.Struct):
 
 
 class _Frame(msgspec.Struct):
-    """A push (``arg`` + ``data``) or an event (ack, error, notice, ...)."""
+    """A push (``arg`` + ``data``) or an event (ack, error, notice, ...).
+
+    ``data`` is kept raw and decoded only for the channels we read: other channels' items need
+    not look like ours (``candle1m`` items are arrays), and they are ignored, not bad frames.
+    """
 
     event: str | None = None
     arg: _Arg | None = None
-    data: list[_Item] | None = None
+    data: msgspec.Raw = msgspec.Raw()
     code: str | int | None = None
     msg: str = ""
     id: str | int | None = None
+
+
+# -- fast path (see ``OkxAdapter._parse_fast``) ---------------------------------------------------
+
+_WireTs = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+"""An epoch-ms timestamp, lax-decoded (``"1597026383085"``). Every integer up to 2**53 is exactly a
+float, so it equals what the full path's ``int(float(ts))`` gives; anything larger declines."""
+
+_Level = tuple[WirePrice, WireSize, Number, Number]
+"""A book level ``[px, sz, "0", orderCount]``; another length declines."""
+
+
+class _FastItem(msgspec.Struct, kw_only=True):
+    """:class:`_Item` with the values we read decoded and checked in C (``""`` declines); the
+    fields follow OKX's key order, which msgspec matches fastest."""
+
+    instType: str | None = None
+    instId: str | None = None
+    last: Absent[WirePrice] = None
+    askPx: Absent[WirePrice] = None
+    askSz: Absent[WireSize] = None
+    bidPx: Absent[WirePrice] = None
+    bidSz: Absent[WireSize] = None
+    open24h: Absent[WireSize] = None
+    vol24h: Absent[WireSize] = None
+    asks: Absent[list[_Level]] = None
+    bids: Absent[list[_Level]] = None
+    ts: _WireTs  # absent or null: the full path's "missing ts"
+
+
+class _FastFrame(msgspec.Struct):
+    """:class:`_Frame` with typed ``data``: every field at least as strict as the full path's.
+
+    ``code`` and ``id`` are strings only (as OKX sends them): a lax decoder would read a JSON
+    ``5.0`` into ``str | int`` as ``5``, which the full path refuses.
+    """
+
+    arg: Absent[_Arg] = None
+    data: Absent[list[_FastItem]] = None
+    event: str | None = None
+    code: str | None = None
+    msg: str = ""
+    id: str | None = None
 
 
 class _TimeItem(msgspec.Struct):
@@ -133,6 +192,16 @@ class _InstrumentsAnswer(msgspec.Struct):
 
 
 _decoder = msgspec.json.Decoder(_Frame)
+_items_decoder = msgspec.json.Decoder(list[_Item] | None)
+_fast_decoder = msgspec.json.Decoder(_FastFrame, strict=False)
+
+_TICKER = Channel.TICKER
+_BOOK = Channel.BOOK  # enum members read once: on Python 3.11 each Channel.X costs a lookup
+_PONG_KIND = HeartbeatKind.PONG
+
+_SYMBOLS: dict[str, str] = {}
+"""Fast-path cache: valid instId -> canonical spot symbol, or ``""`` for a swap, future, ..."""
+_SYMBOLS_MAX = 4096
 
 
 class OkxAdapter(VenueAdapter):
@@ -214,7 +283,112 @@ class OkxAdapter(VenueAdapter):
             return self._push(msg.arg, msg.data)
         raise FrameError("unrecognised frame: neither an event nor a push")
 
-    def _event(self, msg: _Frame) -> list[Event]:
+    def _parse_fast(self, frame: Frame) -> list[Event] | None:
+        """``tickers`` and book pushes, acks and events, and ``pong``, from one lax typed decode.
+
+        Prices and sizes are decoded and checked in C (:data:`WirePrice`, :data:`WireSize`), so
+        whatever they refuse raises and declines: ``"NaN"``, a negative price, but also ``""``,
+        which the full path reads as absent (rare: an empty side of an illiquid book). A crossed
+        book, a push without prices or data, or an invalid instId declines too; the full path
+        then gives the reason. Every other value is typed as in :class:`_Frame` and
+        :class:`_Item`, so nothing the full path refuses gets through. Channels we do not read
+        give ``[]`` when their items decode as objects (``trades``); candle rows are arrays and
+        are left to the full path, which ignores them as well.
+        """
+        if len(frame) == 4 and frame == (_PONG_BYTES if isinstance(frame, bytes) else _PONG):
+            return [Heartbeat(venue=self.name, kind=_PONG_KIND)]
+        msg = _fast_decoder.decode(frame)
+        if msg.event is not None:
+            return self._event(msg)  # the full path's own reading of the same values
+        arg = msg.arg
+        if arg is None:
+            return None
+        channel = arg.channel
+        if channel == _TICKERS:
+            book = False
+        elif channel in _BOOK_CHANNELS:
+            book = True
+        else:
+            return []  # a channel we do not read (the full path does not look at its data)
+        data = msg.data
+        if not data:
+            return None
+        venue = self.name
+        recv_mono_ns = self._recv_mono_ns
+        recv_wall_ms = self._recv_wall_ms
+        events: list[Event] = []
+        for item in data:
+            inst_id = item.instId or arg.instId
+            if not inst_id:
+                return None
+            symbol = _SYMBOLS.get(inst_id)
+            if symbol is None:
+                symbol = _cache_symbol(inst_id)
+                if symbol is None:
+                    return None
+            if not symbol or (item.instType is not None and item.instType != "SPOT"):
+                continue
+            if book:
+                bids = item.bids
+                asks = item.asks
+                if bids is None or asks is None:
+                    return None
+                bid, bid_size = (bids[0][0], bids[0][1]) if bids else (None, None)
+                ask, ask_size = (asks[0][0], asks[0][1]) if asks else (None, None)
+                if bid is None:
+                    if ask is None:
+                        return None  # no price at all
+                elif ask is not None and bid > ask:
+                    return None  # crossed
+                events.append(
+                    Quote(
+                        venue=venue,
+                        symbol=symbol,
+                        channel=_BOOK,
+                        bid=bid,
+                        bid_size=bid_size,
+                        ask=ask,
+                        ask_size=ask_size,
+                        exchange_ts_ms=item.ts,
+                        recv_mono_ns=recv_mono_ns,
+                        recv_wall_ms=recv_wall_ms,
+                    )
+                )
+                continue
+            bid = item.bidPx
+            ask = item.askPx
+            last = item.last
+            if bid is None:
+                if ask is None and last is None:
+                    return None  # no price at all
+            elif ask is not None and bid > ask:
+                return None  # crossed
+            opened = item.open24h
+            change = None
+            if last is not None and opened:  # no open, or 0: nothing to compare with
+                change = (last - opened) / opened * 100  # as change_pct() computes it
+                if not isfinite(change):
+                    change = None
+            events.append(
+                Quote(
+                    venue=venue,
+                    symbol=symbol,
+                    channel=_TICKER,
+                    bid=bid,
+                    bid_size=item.bidSz,
+                    ask=ask,
+                    ask_size=item.askSz,
+                    last=last,
+                    volume_24h=item.vol24h,
+                    change_24h_pct=change,
+                    exchange_ts_ms=item.ts,
+                    recv_mono_ns=recv_mono_ns,
+                    recv_wall_ms=recv_wall_ms,
+                )
+            )
+        return events
+
+    def _event(self, msg: _Frame | _FastFrame) -> list[Event]:
         req_id = None if msg.id is None or msg.id == "" else str(msg.id)
         if msg.event in ("subscribe", "unsubscribe"):
             return [self._ack(msg.event, msg.arg, req_id)]
@@ -227,7 +401,9 @@ class OkxAdapter(VenueAdapter):
     def _ack(self, op: str, arg: _Arg | None, req_id: str | None) -> SubscriptionAck:
         if arg is None or not arg.instId:
             return self.ack(req_id, op)  # not seen in practice: what our request asked for
-        spot = _spot_symbol(arg.instId)
+        spot = _SYMBOLS.get(arg.instId)
+        if spot is None:
+            spot = _cache_symbol(arg.instId)  # None: no instId at all, so no spot symbol either
         return SubscriptionAck(
             venue=self.name,
             op=op,
@@ -236,7 +412,7 @@ class OkxAdapter(VenueAdapter):
             topics=(_topic(arg.channel, arg.instId),),
         )
 
-    def _error(self, msg: _Frame, req_id: str | None) -> SubscriptionError:
+    def _error(self, msg: _Frame | _FastFrame, req_id: str | None) -> SubscriptionError:
         symbol = self.request_symbol(req_id)
         if symbol is None:
             # The error frame has no "arg"; the 60018 text names the instrument (best effort).
@@ -246,9 +422,10 @@ class OkxAdapter(VenueAdapter):
             venue=self.name, message=msg.msg, symbol=symbol, code=_code(msg.code), req_id=req_id
         )
 
-    def _push(self, arg: _Arg, data: list[_Item] | None) -> list[Event]:
+    def _push(self, arg: _Arg, raw: msgspec.Raw) -> list[Event]:
         if arg.channel != _TICKERS and arg.channel not in _BOOK_CHANNELS:
-            return []  # a channel we did not ask for (trades, candles, books, ...)
+            return []  # a channel we did not ask for (trades, candles, books, ...): not read
+        data = _decode_items(raw) if raw else None  # an empty Raw: no "data" key
         if not data:
             raise FrameError(f"{arg.channel} push without data")
         events: list[Event] = []
@@ -326,16 +503,37 @@ class OkxAdapter(VenueAdapter):
         return frozenset(s for s in symbols if s)
 
 
+def _decode_items(raw: msgspec.Raw) -> list[_Item] | None:
+    """The ``data`` of a push we read; a refusal names its place in the frame (``$.data[0]``)."""
+    try:
+        return _items_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        head, sep, path = text.rpartition(" - at `$")
+        where = f"{head} - at `$.data{path}" if sep else f"{text} - at `$.data`"
+        raise msgspec.ValidationError(where) from None
+
+
+def _cache_symbol(inst_id: str) -> str | None:
+    """What :data:`_SYMBOLS` says of ``inst_id`` (now cached); ``None`` if it is no instId."""
+    if not _INST_ID.fullmatch(inst_id):
+        return None  # not cached: the full path reports it
+    if len(_SYMBOLS) >= _SYMBOLS_MAX:
+        _SYMBOLS.clear()  # a bound against a stream of made-up ids
+    symbol = _SYMBOLS[inst_id] = _spot_symbol(inst_id) or ""
+    return symbol
+
+
 def _topic(channel: str, inst_id: str) -> str:
     return f"{channel}:{inst_id}"
 
 
 def _spot_symbol(inst_id: str) -> str | None:
     """Canonical symbol of a spot instrument id (``BTC-USDT`` -> ``BTCUSDT``), else ``None``."""
-    parts = inst_id.split("-")
-    if len(parts) != 2 or not all(p.isalnum() and p.isascii() for p in parts):
+    base, _, quote = inst_id.partition("-")  # a second "-" stays in quote, which it spoils
+    if not (base.isalnum() and quote.isalnum() and base.isascii() and quote.isascii()):
         return None
-    return canonical_from_pair(parts[0], parts[1])
+    return canonical_from_pair(base, quote)
 
 
 def _top_level(levels: list[list[Number]], side: str) -> tuple[Number, Number]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeAlias, TypeVar
 
 import msgspec
 
@@ -25,6 +25,22 @@ WirePrice = Annotated[float, msgspec.Meta(gt=0, le=sys.float_info.max)]
 """A positive, finite price."""
 WireSize = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
 """A size or volume: zero or more, finite."""
+
+if TYPE_CHECKING:
+    Absent: TypeAlias = _T | None  # noqa: UP040 - a generic alias mypy reads as T | None
+else:
+
+    class Absent:
+        """``Absent[T]``: ``None`` when the key is missing, else a ``T``, never JSON ``null``.
+
+        A lax decoder reads the *string* ``"null"`` (any case) as ``None`` for an optional type
+        without ``str`` in it, where the full path refuses it: so for msgspec such a field is a
+        plain ``T`` with the default ``None`` (a JSON ``null`` declines), while type checkers
+        see ``T | None``, which is what the attribute holds.
+        """
+
+        def __class_getitem__(cls, item: object) -> object:
+            return item
 
 
 class FrameError(Exception):
