@@ -1,14 +1,14 @@
-"""``cryptows config init|show|path``: write, show and locate the configuration file."""
+"""``cryptows config init|show|path``: write, show and locate the configuration file.
+
+Each body imports the configuration only when it runs (see :mod:`cryptows.commands.options`).
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from cryptows import config as cfg
-from cryptows.commands.common import load_settings
 from cryptows.commands.options import ConfigOption, JsonObjectOption, LogFileOption, VerboseOption
 
 config_app = typer.Typer(
@@ -26,6 +26,8 @@ def config_init(
     log_file: LogFileOption = None,
 ) -> None:
     """Write the commented example configuration (every key, its default and why)."""
+    from cryptows import config as cfg
+
     path = cfg.write_example_config(cfg.locate_config(config).path, force=force)
     typer.echo(f"wrote {path}; check it with `cryptows config show`", err=True)
 
@@ -38,6 +40,10 @@ def config_show(
     log_file: LogFileOption = None,
 ) -> None:
     """Show the effective settings and where each came from (secrets redacted)."""
+    import json
+
+    from cryptows.commands.common import load_settings
+
     settings = load_settings(config)
     values = settings.effective()
     if as_json:
@@ -62,6 +68,8 @@ def config_path(
     log_file: LogFileOption = None,
 ) -> None:
     """Print the config file path that would be used (a note on stderr says if it exists)."""
+    from cryptows import config as cfg
+
     location = cfg.locate_config(config)
     typer.echo(str(location.path))
     state = "exists" if location.exists else "does not exist yet (`cryptows config init` writes it)"

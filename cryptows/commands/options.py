@@ -1,12 +1,13 @@
 """What the command definitions share: their options, the help panels, logging, and running.
 
 The definitions (``cli_*`` modules) stay light: they import the command implementations only
-when a command runs, so ``cryptows --help`` and a Ctrl-C at start-up stay quick.
+when a command runs, so ``cryptows --help`` and a Ctrl-C at start-up stay quick. This module
+too: nothing here imports the configuration, the venue adapters, msgspec or the network
+libraries at import time (``tests/unit/test_bench.py`` checks what ``cryptows --help`` loads).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cryptows import logs
 from cryptows.crash import crash_log_path
-from cryptows.venues import VENUE_NAMES
 
 PANEL_CONFIG = "Configuration"
 PANEL_OUTPUT = "Output"
@@ -26,12 +25,18 @@ PANEL_ARB = "Arbitrage"
 PANEL_GATEWAY = "Gateway"
 PANEL_LOGGING = "Logging"
 
+VENUE_NAMES = ("binance", "bybit", "okx", "coinbase")
+"""The supported venues, in registry order, for help texts: the names of
+:data:`cryptows.venues.ADAPTERS`, spelled out so that ``--help`` does not import every adapter
+(and msgspec); ``tests/unit/test_bench.py`` checks that they match the registry."""
 VENUE_LIST = ", ".join(VENUE_NAMES)
 """The supported venues, in registry order, for help texts."""
 
 
 def run_async(main: Coroutine[Any, Any, int | None]) -> None:
     """Run a command's coroutine; a non-zero code it returns becomes the exit code."""
+    import asyncio  # ~15 ms: only when a command runs, never for --help
+
     code = asyncio.run(main)
     if code:
         raise typer.Exit(code)
@@ -170,6 +175,8 @@ def start_logging(ctx: typer.Context, *, screen: bool = False) -> None:
     ``screen``: the command owns the terminal (``watch``), so without ``--log-file`` the
     records go to :func:`screen_log_path` (created with the first record), never to stderr.
     """
+    from cryptows import logs  # imports the configuration: only when a command runs
+
     request: _LogRequest = ctx.meta.setdefault("cryptows.logging", _LogRequest())
     path = request.log_file
     try:

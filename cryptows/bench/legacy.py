@@ -1,7 +1,4 @@
-"""Shipped benchmarks: ``python -m cryptows.bench decode``, ``connect``, ``aggregate``, ``watch``.
-
-``watch`` (in :mod:`cryptows.tui.bench`) measures the dashboard process' CPU share and the time
-from a quote's receipt to the paint that shows it, with the simulator in its own process.
+"""The focused benchmarks: ``python -m cryptows.bench decode``, ``connect`` and ``aggregate``.
 
 ``decode`` measures, in microseconds per frame, how fast a Binance bookTicker frame becomes typed
 values with msgspec (typed ``Struct`` decoding, what the adapters use) against orjson and the
@@ -20,12 +17,10 @@ opportunities open, update and close). The cost should grow at most linearly wit
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -222,47 +217,3 @@ def bench_aggregate(updates: int, repeat: int) -> list[tuple[int, float, int, fl
         opened = sum(1 for e in events if e.type is ArbEventType.OPEN)
         results.append((venues, statistics.median(runs), opened, len(events) / updates))
     return results
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m cryptows.bench``."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["watch"]:
-        from cryptows.tui.bench import main as bench_watch
-
-        bench_watch(argv[1:])
-        return
-    parser = argparse.ArgumentParser(prog="python -m cryptows.bench", description=__doc__)
-    sub = parser.add_subparsers(dest="what", required=True)
-    sub.add_parser(
-        "watch", help="the dashboard's CPU share and quote-to-paint latency", add_help=False
-    )
-    dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
-    dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
-    dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
-    con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all at once")
-    con.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
-    agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
-    agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
-    agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
-    args = parser.parse_args(argv)
-    if args.what == "decode":
-        for label, us in bench_decode(args.number, args.repeat):
-            print(f"{label:<48} {us:8.3f} µs/frame (median of {args.repeat})")
-    elif args.what == "connect":
-        for label, seconds in bench_connect(args.repeat):
-            print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
-    elif args.what == "aggregate":
-        results = bench_aggregate(args.updates, args.repeat)
-        base = results[0][1]
-        for venues, us, opened, per_update in results:
-            print(
-                f"{venues:>2} venues: {us:7.3f} µs/update (median of {args.repeat}), "
-                f"x{us / base:5.2f} vs 2 venues, {us / (venues - 1):5.2f} µs per other venue; "
-                f"{opened} opened, "
-                f"{per_update:.2f} arb events/update"
-            )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,126 @@
+"""Shipped benchmarks: ``python -m cryptows.bench`` runs the standard suite (``--json``: one JSON
+object; ``--tiny``: a few seconds, what the CI test runs); ``connect``, ``watch``, ``decode`` and
+``aggregate`` are focused ones.
+
+The standard suite (:mod:`cryptows.bench.suite`), on a generated 50,000-frame mixed stream (10
+symbols x 4 venues, six message kinds per venue in each venue's exact wire format, seeded; the
+kinds and their shares are in :mod:`cryptows.bench.stream`):
+
+- per kind and for the whole mix, µs per frame of
+  **floor**: a typed msgspec decode of the same frames, decoding alone (no conversion, the kind
+  known in advance; :mod:`cryptows.bench.floor`);
+  **parse**: ``adapter.parse``, which decodes, checks and builds the events; and
+  **ingest**: parse plus what the market service does with the quotes (the aggregator with
+  arbitrage, as in production: :func:`make_pipeline`); each with its ratio to the floor. Per
+  kind, floor and parse loop over that kind's frames alone; ingest is timed frame by frame
+  within the mixed stream (the market's state is what the whole stream makes it);
+- the aggregator's cost per update (``Aggregator.on_quote``, arbitrage included) for one symbol
+  quoted by 2, 4, 8 and 16 venues (``aggregate``);
+- the wall time of ``python -m cryptows --help`` (median of several fresh interpreters).
+
+The default run takes well under two minutes on two cores. Timings are medians, the loops run
+in turn; parse and ingest are timed in this process' CPU time unless ``--clock wall`` (a busy
+machine's other work then does not count, though it still slows caches down). Run on an idle
+machine and compare medians, not single runs.
+
+Focused benchmarks: ``connect`` (seconds to first quote from simulated venues, each alone and
+all at once), ``watch`` (:mod:`cryptows.tui.bench`: the dashboard's CPU share and quote-to-paint
+latency, with the simulator in its own process), ``decode`` (one Binance bookTicker frame:
+msgspec vs orjson vs json, and each adapter's parse of its sample frame) and ``aggregate``.
+
+:func:`make_pipeline` gives outside harnesses the production decode -> parse -> aggregate ->
+arbitrage path: ``make_pipeline().process(venue, frame)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cryptows.bench.legacy import bench_aggregate, bench_connect, bench_decode
+from cryptows.bench.pipeline import Pipeline, make_pipeline
+
+__all__ = ["Pipeline", "bench_aggregate", "bench_connect", "bench_decode", "main", "make_pipeline"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m cryptows.bench``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:
+        from cryptows.tui.bench import main as bench_watch
+
+        bench_watch(argv[1:])
+        return
+    parser = argparse.ArgumentParser(
+        prog="python -m cryptows.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument(
+        "--tiny", action="store_true", help="a few seconds: small stream, one run (for CI)"
+    )
+    parser.add_argument("--frames", type=int, help="frames in the mixed stream (default 50000)")
+    parser.add_argument("--repeat", type=int, help="runs of each measurement (default 5)")
+    parser.add_argument("--seed", type=int, help="stream seed (default 7)")
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        help="time parse and ingest by this process' CPU time (default: a busy machine's other "
+        "work is not counted) or by wall time",
+    )
+    sub = parser.add_subparsers(dest="what")
+    sub.add_parser(
+        "watch", help="the dashboard's CPU share and quote-to-paint latency", add_help=False
+    )
+    con = sub.add_parser("connect", help="seconds to first quote: each venue alone vs all at once")
+    con.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
+    dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
+    dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
+    dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
+    agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
+    agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
+    agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
+    args = parser.parse_args(argv)
+    if args.what is None:
+        _suite(args)
+    elif args.what == "connect":
+        for label, seconds in bench_connect(args.repeat):
+            print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
+    elif args.what == "decode":
+        for label, us in bench_decode(args.number, args.repeat):
+            print(f"{label:<48} {us:8.3f} µs/frame (median of {args.repeat})")
+    elif args.what == "aggregate":
+        results = bench_aggregate(args.updates, args.repeat)
+        base = results[0][1]
+        for venues, us, opened, per_update in results:
+            print(
+                f"{venues:>2} venues: {us:7.3f} µs/update (median of {args.repeat}), "
+                f"x{us / base:5.2f} vs 2 venues, {us / (venues - 1):5.2f} µs per other venue; "
+                f"{opened} opened, "
+                f"{per_update:.2f} arb events/update"
+            )
+
+
+def _suite(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from cryptows.bench.suite import TINY, Options, render_text, run_suite
+
+    options = TINY if args.tiny else Options()
+    changes = {
+        name: value
+        for name in ("frames", "repeat", "seed", "clock")
+        if (value := getattr(args, name)) is not None
+    }
+    options = dataclasses.replace(options, **changes)
+
+    def progress(step: str) -> None:
+        print(f"bench: {step} ...", file=sys.stderr, flush=True)
+
+    report = run_suite(options, progress=None if args.json else progress)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(render_text(report))
