@@ -9,7 +9,10 @@ now and then a dislocation large enough to open an arbitrage opportunity (one is
 on, so even a short stream has one).
 
 The simulators render frames only inside a live session (a server, a socket, per-connection
-state), so the frames are rendered here, from the same facts.
+state), so the frames are rendered here, from the same facts. That is why this module is over
+400 lines: four venues' renderers for six kinds each, kept together with the traffic model they
+serve. (Record/replay, the next issue, may let the simulators render frames without a session;
+then these renderers should go.)
 
 Traffic model (:data:`VENUE_SHARES`, :data:`KINDS`, :data:`SYMBOL_WEIGHTS`): frames arrive at
 :data:`FRAMES_PER_S` in all, shared between the venues, and within a venue between its kinds;

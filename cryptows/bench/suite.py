@@ -4,7 +4,8 @@ Every figure is a median over ``repeat`` runs, the loops of one table row run in
 stream is generated beforehand, so nothing is cold but the caches). Times are microseconds per
 frame or per update: floor, parse and mixed ingest in this process' CPU time by default
 (``clock``), ingest per kind (timed frame by frame) and the aggregator in wall time. Run on an
-idle machine and compare medians, not single runs.
+idle machine and compare medians, not single runs. (Slightly over 400 lines: the measurements
+and their table/JSON report are one unit.)
 """
 
 from __future__ import annotations
