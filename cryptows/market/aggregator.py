@@ -1,16 +1,17 @@
 """The market aggregator: feed events in, arbitrage events and snapshots out. Pure, synchronous.
 
-The aggregator keeps the latest merged quote per (symbol, venue), turns each into a
-:class:`~cryptows.market.types.Leg` for the :class:`~cryptows.market.arbitrage.ArbitrageEngine`,
-and builds :class:`~cryptows.market.types.Snapshot` values for the CLI, the dashboard and the
-analysis command. It never reads a clock and does no I/O: time comes in as arguments (a quote's
-``recv_wall_ms``, a status' ``ts_ms``, the ``now_ms`` of :meth:`Aggregator.tick` and
-:meth:`Aggregator.snapshot`).
+The aggregator keeps the latest merged quote per (symbol, venue) in one mutable slot, which is
+also that leg as the :class:`~cryptows.market.arbitrage.ArbitrageEngine` reads it (a
+:class:`~cryptows.market.types.LegView`), and builds :class:`~cryptows.market.types.Snapshot`
+values for the CLI, the dashboard and the analysis command. It never reads a clock and does no
+I/O: time comes in as arguments (a quote's ``recv_wall_ms``, a status' ``ts_ms``, the ``now_ms``
+of :meth:`Aggregator.tick` and :meth:`Aggregator.snapshot`).
 
 Rules:
 
-- **Merge.** The latest quote per (symbol, venue) is ``merge_quote(previous, quote)``: book-stream
-  bid/ask win over ticker-stream ones; last price and volume come from whichever carries them.
+- **Merge.** The latest quote per (symbol, venue) is ``merge_quote(previous, quote)`` (applied in
+  place, :class:`~cryptows.market.merge.QuoteSlot`): book-stream bid/ask win over ticker-stream
+  ones; last price and volume come from whichever carries them.
 - **Usable.** A leg is usable unless its venue's last :class:`~cryptows.models.VenueStatus` is
   not ``LIVE`` (a venue with no status yet counts as live: quotes only arrive on live
   connections), or the quote predates the venue's last outage, or ``max_quote_age_ms > 0`` and
@@ -24,10 +25,12 @@ Rules:
   engine open the candidates that have held for ``confirm_ms`` (the engine's clock is the times
   passed in: quote receipt times and ``tick``'s ``now_ms``).
 - **Cost.** Legs are kept per comparison group (:func:`comparison_group`), so a quote costs one
-  merge, one leg and one ``engine.update`` over its group: O(venues), never a scan of every
-  symbol. With ``max_quote_age_ms`` set, the other legs of the group are also re-checked for age
-  (O(venues)); engine work is done only for legs whose usable flag flipped. A tick costs
-  O(legs) with ``max_quote_age_ms`` set, plus O(pending candidates).
+  in-place merge into its slot (no ``Quote`` or ``Leg`` is built per frame) and one
+  ``engine.update`` for its leg (O(1) unless its prices cross the group's best, see the
+  engine's **Cost**), never a scan of every symbol. With ``max_quote_age_ms`` set, the other legs
+  of the group are also re-checked for age (O(venues)); engine work is done only for legs whose
+  usable flag flipped. A tick costs O(legs) with ``max_quote_age_ms`` set, plus O(pending
+  candidates).
 - **History.** Per symbol, at most one (ts_ms, mean usable mid) sample per
   ``history_interval_ms``, in a bounded deque: memory stays constant over a run of any length.
 
@@ -40,15 +43,12 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import msgspec
-
 from cryptows.errors import SymbolError
 from cryptows.market.arbitrage import ArbitrageEngine
-from cryptows.market.merge import merge_quote
+from cryptows.market.merge import QuoteSlot
 from cryptows.market.routes import LegKey, comparison_group
 from cryptows.market.types import (
     ArbEvent,
-    Leg,
     MidSample,
     Snapshot,
     SuppressedCount,
@@ -61,6 +61,25 @@ from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueStatus
 from cryptows.symbols import Symbol, parse_symbol
 
 
+class _Slot(QuoteSlot):
+    """One (symbol, venue): its latest merged quote, kept in place, which is also its leg as the
+    engine reads it (:class:`~cryptows.market.types.LegView`): venue, symbol, base, quote asset,
+    bid/ask and sizes, receipt time, usable flag and reason."""
+
+    __slots__ = ("base", "quote", "key", "usable", "stale_reason", "recv_ms")
+
+    def __init__(self, first: Quote, base: str, quote: str) -> None:
+        super().__init__(first)
+        self.base = base
+        self.quote = quote
+        """The quote asset (of the symbol)."""
+        self.key: LegKey = (first.venue, first.symbol)
+        self.usable = True
+        self.stale_reason = ""
+        self.recv_ms = first.recv_wall_ms
+        """``recv_wall_ms`` under the leg's name (set again after every merge)."""
+
+
 @dataclass(slots=True)
 class _SymbolState:
     """Everything kept about one canonical symbol."""
@@ -68,10 +87,10 @@ class _SymbolState:
     symbol: str
     base: str
     quote: str
-    legs: dict[LegKey, Leg]
+    legs: dict[LegKey, _Slot]
     """The legs of this symbol's comparison group (shared with the group's other symbols)."""
-    quotes: dict[str, Quote] = field(default_factory=dict)
-    """Latest merged quote per venue."""
+    quotes: dict[str, _Slot] = field(default_factory=dict)
+    """Latest merged quote per venue (the same slots as its legs in ``legs``)."""
     history: deque[MidSample] = field(default_factory=deque)
     last_sample_ms: int | None = None
 
@@ -126,7 +145,7 @@ class Aggregator:
         self._order: tuple[str, ...] = tuple(dict.fromkeys(s.canonical for s in symbols))
         self._parsed: dict[str, Symbol] = {s.canonical: s for s in symbols}
         self._states: dict[str, _SymbolState] = {}
-        self._groups: dict[str, dict[LegKey, Leg]] = {}
+        self._groups: dict[str, dict[LegKey, _Slot]] = {}
         self._venue_symbols: dict[str, dict[str, _SymbolState]] = {}
         """Venue -> the symbols it has quoted (for status changes)."""
         self._now = 0
@@ -197,39 +216,41 @@ class Aggregator:
 
     def on_quote(self, quote: Quote) -> list[ArbEvent]:
         """Merge ``quote`` into its (symbol, venue), update its leg and re-check its pairs."""
-        now = self._advance(quote.recv_wall_ms)
+        now = quote.recv_wall_ms
+        if now < self._now:
+            now = self._now
+        else:
+            self._now = now
         venue = quote.venue
         state = self._states.get(quote.symbol)
         if state is None:
             state = self._state(quote.symbol)
-        merged = merge_quote(state.quotes.get(venue), quote)
-        if venue not in state.quotes:
-            self._venue_symbols.setdefault(venue, {})[state.symbol] = state
-        state.quotes[venue] = merged
-        usable, reason = self._usability.check(venue, merged.recv_wall_ms, now)
-        key = (venue, state.symbol)
         legs = state.legs
-        legs[key] = Leg(
-            venue=venue,
-            symbol=state.symbol,
-            base=state.base,
-            quote=state.quote,
-            bid=merged.bid,
-            bid_size=merged.bid_size,
-            ask=merged.ask,
-            ask_size=merged.ask_size,
-            recv_ms=merged.recv_wall_ms,
-            usable=usable,
-            stale_reason=reason,
-        )
-        events: list[ArbEvent] = []
-        if self.max_quote_age_ms > 0:
+        slot = state.quotes.get(venue)
+        if slot is None:
+            slot = state.quotes[venue] = _Slot(quote, state.base, state.quote)
+            legs[slot.key] = slot
+            self._venue_symbols.setdefault(venue, {})[state.symbol] = state
+        else:
+            slot.merge(quote)
+            slot.recv_ms = slot.recv_wall_ms
+        usability = self._usability
+        if usability.max_quote_age_ms > 0:
+            slot.usable, slot.stale_reason = usability.check(venue, slot.recv_wall_ms, now)
             # Other legs of the group may have aged out since the last tick: flag them first so
             # no pair is judged on a quote that is too old.
+            events: list[ArbEvent] = []
+            key = slot.key
             for other in list(legs):
                 if other != key:
                     self._recheck(legs, other, now, events)
-        events.extend(self.engine.update(legs, key, now))
+            events.extend(self.engine.update(legs, key, now))
+        else:
+            if venue in usability.troubled:
+                slot.usable, slot.stale_reason = usability.check(venue, slot.recv_wall_ms, now)
+            elif not slot.usable:  # (a venue never troubled: its slot was created usable)
+                slot.usable, slot.stale_reason = True, ""
+            events = self.engine.update(legs, slot.key, now)
         last = state.last_sample_ms
         if last is None or now - last >= self.history_interval_ms:
             self._sample(state, now)
@@ -345,15 +366,14 @@ class Aggregator:
         return self._now
 
     def _recheck(
-        self, legs: dict[LegKey, Leg], key: LegKey, now: int, events: list[ArbEvent]
+        self, legs: dict[LegKey, _Slot], key: LegKey, now: int, events: list[ArbEvent]
     ) -> None:
         """Refresh one leg's usable flag and reason at ``now``; re-check its pairs on a flip."""
         leg = legs[key]
-        usable, reason = self._usability.check(key[0], leg.recv_ms, now)
-        if usable == leg.usable and reason == leg.stale_reason:
-            return
-        legs[key] = msgspec.structs.replace(leg, usable=usable, stale_reason=reason)
-        if usable != leg.usable:
+        usable, reason = self._usability.check(key[0], leg.recv_wall_ms, now)
+        flipped = usable != leg.usable
+        leg.usable, leg.stale_reason = usable, reason
+        if flipped:
             events.extend(self.engine.update(legs, key, now))
 
     def _drop(self, state: _SymbolState, venue: str, now: int) -> list[ArbEvent]:

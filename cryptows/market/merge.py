@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cryptows.models import Channel, Quote
 
+_BOOK, _TICKER = Channel.BOOK, Channel.TICKER
+
 
 def merge_quote(previous: Quote | None, new: Quote) -> Quote:
     """``new`` laid over ``previous`` for the same venue and symbol.
@@ -43,3 +45,86 @@ def merge_quote(previous: Quote | None, new: Quote) -> Quote:
         recv_mono_ns=prices.recv_mono_ns,
         recv_wall_ms=prices.recv_wall_ms,
     )
+
+
+class QuoteSlot:
+    """One (venue, symbol)'s latest merged quote, kept in place: ``merge`` applies exactly
+    :func:`merge_quote`'s rules to the slot's fields instead of building a new ``Quote`` per
+    frame; :meth:`to_quote` builds the immutable value when one is asked for."""
+
+    __slots__ = (
+        "venue",
+        "symbol",
+        "channel",
+        "bid",
+        "bid_size",
+        "ask",
+        "ask_size",
+        "last",
+        "volume_24h",
+        "change_24h_pct",
+        "exchange_ts_ms",
+        "recv_mono_ns",
+        "recv_wall_ms",
+    )
+
+    def __init__(self, first: Quote) -> None:
+        """The slot as ``merge_quote(None, first)``: the first quote as it is."""
+        self.venue = first.venue
+        self.symbol = first.symbol
+        self.channel = first.channel
+        self.bid = first.bid
+        self.bid_size = first.bid_size
+        self.ask = first.ask
+        self.ask_size = first.ask_size
+        self.last = first.last
+        self.volume_24h = first.volume_24h
+        self.change_24h_pct = first.change_24h_pct
+        self.exchange_ts_ms = first.exchange_ts_ms
+        self.recv_mono_ns = first.recv_mono_ns
+        self.recv_wall_ms = first.recv_wall_ms
+
+    def merge(self, new: Quote) -> None:
+        """Lay ``new`` over the slot, as ``merge_quote(slot, new)`` would (``new`` is of the
+        slot's venue and symbol)."""
+        if new.channel is _BOOK:
+            self.channel = _BOOK
+            supplies_book = True
+        else:
+            book_seen = self.channel is _BOOK
+            supplies_book = not book_seen and (new.bid is not None or new.ask is not None)
+            if not book_seen:
+                self.channel = _TICKER
+        if supplies_book:
+            self.bid = new.bid
+            self.bid_size = new.bid_size
+            self.ask = new.ask
+            self.ask_size = new.ask_size
+            self.recv_mono_ns = new.recv_mono_ns
+            self.recv_wall_ms = new.recv_wall_ms
+        if new.last is not None:
+            self.last = new.last
+        if new.volume_24h is not None:
+            self.volume_24h = new.volume_24h
+        if new.change_24h_pct is not None:
+            self.change_24h_pct = new.change_24h_pct
+        if new.exchange_ts_ms is not None:
+            self.exchange_ts_ms = new.exchange_ts_ms
+
+    def to_quote(self) -> Quote:
+        """The slot as an immutable ``Quote``."""
+        return Quote(
+            venue=self.venue,
+            symbol=self.symbol,
+            channel=self.channel,
+            bid=self.bid,
+            bid_size=self.bid_size,
+            ask=self.ask,
+            ask_size=self.ask_size,
+            last=self.last,
+            volume_24h=self.volume_24h,
+            change_24h_pct=self.change_24h_pct,
+            exchange_ts_ms=self.exchange_ts_ms,
+            recv_mono_ns=self.recv_mono_ns,
+            recv_wall_ms=self.recv_wall_ms,
+        )

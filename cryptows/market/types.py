@@ -7,7 +7,7 @@ analysis command only read them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 import msgspec
 
@@ -78,8 +78,40 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     stale_reason: str = ""
 
 
-class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
-    """Buy ``symbol`` on ``buy_venue`` at its ask, sell on ``sell_venue`` at its bid."""
+class LegView(Protocol):
+    """What the arbitrage engine reads of a leg: a :class:`Leg`, or any object with the same
+    attributes (the aggregator passes its mutable per-venue slots, so that no ``Leg`` is built
+    per quote). The engine copies the values it keeps and never holds on to the object."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def quote(self) -> str: ...
+    @property
+    def bid(self) -> float | None: ...
+    @property
+    def bid_size(self) -> float | None: ...
+    @property
+    def ask(self) -> float | None: ...
+    @property
+    def ask_size(self) -> float | None: ...
+    @property
+    def recv_ms(self) -> int: ...
+    @property
+    def usable(self) -> bool: ...
+
+
+class Opportunity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Buy ``symbol`` on ``buy_venue`` at its ask, sell on ``sell_venue`` at its bid.
+
+    (``gc=False``, as :class:`ArbEvent`: they hold only strings, numbers, enum members and each
+    other, so they can never be part of a reference cycle; untracked, the many kept by a run's
+    consumers cost the garbage collector nothing.)
+    """
 
     symbol: str
     """The symbol compared (the sell leg's when an equivalence converts one leg)."""
@@ -125,7 +157,7 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
     """Set on a closed opportunity only."""
 
 
-class ArbEvent(msgspec.Struct, frozen=True, kw_only=True):
+class ArbEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One lifecycle event of one opportunity."""
 
     type: ArbEventType

@@ -26,6 +26,9 @@ class Usability:
         """Venue -> why its quotes are not usable, for venues whose last state is not live."""
         self._down_since: dict[str, int] = {}
         """Venue -> when it last left LIVE: quotes received before then are not reused."""
+        self.troubled: set[str] = set()
+        """The venues that ever left LIVE: for any other, with no ``max_quote_age_ms``, a quote
+        is usable without a :meth:`check` (the hot path asks this first)."""
 
     def on_status(self, status: VenueStatus) -> None:
         """Record a venue's new state."""
@@ -34,6 +37,7 @@ class Usability:
         if status.state is VenueState.LIVE:
             self._block.pop(venue, None)
         else:
+            self.troubled.add(venue)
             text = f"{venue} {status.state.value}"
             self._block[venue] = f"{text}: {status.reason}" if status.reason else text
             self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))

@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 import msgspec
 
 from cryptows.market.types import BestPrice, MidSample, SymbolSummary, SymbolView, VenueQuote
-from cryptows.models import Quote
 
 UsabilityCheck = Callable[[str, int, int], tuple[bool, str]]
 """``(venue, recv_ms, now) -> (usable, reason)``: see :meth:`.usability.Usability.check`."""
 
 
+class QuoteFields(Protocol):
+    """What a view reads of a venue's merged quote: a :class:`~cryptows.models.Quote`, or the
+    aggregator's in-place slot (:class:`~cryptows.market.merge.QuoteSlot`)."""
+
+    @property
+    def bid(self) -> float | None: ...
+    @property
+    def bid_size(self) -> float | None: ...
+    @property
+    def ask(self) -> float | None: ...
+    @property
+    def ask_size(self) -> float | None: ...
+    @property
+    def last(self) -> float | None: ...
+    @property
+    def volume_24h(self) -> float | None: ...
+    @property
+    def change_24h_pct(self) -> float | None: ...
+    @property
+    def exchange_ts_ms(self) -> int | None: ...
+    @property
+    def recv_wall_ms(self) -> int: ...
+
+
 def symbol_view(
     symbol: str,
-    quotes: Mapping[str, Quote],
+    quotes: Mapping[str, QuoteFields],
     history: Iterable[MidSample],
     usability: UsabilityCheck,
     now: int,

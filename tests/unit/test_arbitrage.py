@@ -972,12 +972,15 @@ def test_update_evaluates_only_the_changed_legs_pairs(n: int, evaluations: list[
     for t, venue in enumerate(venues * 2, start=1):
         evaluations.clear()
         book.set(make_leg(venue, 99.0 + t % 3, 100.0 + t % 3), t)
-        assert len(evaluations) == 2 * (n - 1)
-        assert len(set(evaluations)) == 2 * (n - 1)
+        # O(legs), never O(legs^2): at most the changed leg's pairs, each at most once (the
+        # engine skips pairs that cannot open, update or close anything; test_market_lean.py
+        # counts exactly which ones it evaluates).
+        assert len(evaluations) <= 2 * (n - 1)
+        assert len(set(evaluations)) == len(evaluations)
         assert all(venue in (p[0], p[2]) for p in evaluations)
     evaluations.clear()
     book.remove(venues[0], "BTCUSDT", 10_000)
-    assert len(evaluations) == 2 * (n - 1)
+    assert len(evaluations) <= 2 * (n - 1)
 
 
 # ---------------------------------------------------------------------------------------------
