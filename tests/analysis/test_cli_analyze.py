@@ -113,6 +113,7 @@ async def test_a_rejected_key_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 async def test_a_failing_gateway_exits_1_after_three_attempts(tmp_path: Path) -> None:
     async with FakeGateway() as gw:
         gw.script(*[Reply(status=500, body=error_body("upstream exploded"))] * 3)
@@ -185,6 +186,7 @@ async def test_an_exhausted_quota_is_not_retried(tmp_path: Path) -> None:
     assert "quota or balance exhausted" in err
 
 
+@pytest.mark.slow
 async def test_a_hanging_gateway_times_out(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("[analysis]\ntimeout_s = 0.3\nconnect_timeout_s = 0.3\n")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cryptows.venues import VENUE_NAMES
+from tests.conftest import clean_environ
 from tests.integration.conftest import bound
 
 
@@ -23,6 +25,7 @@ def _run(*args: str, seconds: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(_cli(*args), capture_output=True, text=True, timeout=bound(seconds))
 
 
+@pytest.mark.slow
 def test_symbols_may_be_comma_separated() -> None:
     result = _run("quotes", "--demo", "--json", "--duration", "3", "BTCUSDT,eth-usdt", "SOL/USDT")
     assert result.returncode == 0, result.stderr
@@ -102,24 +105,32 @@ def test_ctrl_c_at_any_moment_exits_0_without_a_traceback(command: str, delay: f
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stderr is not None
-    assert proc.stderr.readline() == b"started\n"
-    time.sleep(delay)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=bound(30))
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == b"started\n"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=bound(30))
+    finally:
+        if proc.poll() is None:  # failed: do not leave it running into the next tests
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert b"Traceback" not in err
 
 
+@pytest.mark.slow
 def test_unreachable_venues_are_explained_once_and_the_run_exits_1(tmp_path: Path) -> None:
     config = tmp_path / "closed.toml"
     config.write_text(
         "".join(
             f'[venues.{venue}]\nws_url = "ws://127.0.0.1:9/ws"\nrest_url = "http://127.0.0.1:9"\n'
-            for venue in ("binance", "bybit", "okx", "coinbase")
+            for venue in VENUE_NAMES  # every venue: none may reach the real exchange
         )
     )
-    result = _run("quotes", "--json", "--duration", "7", "--config", str(config), seconds=60)
+    # The hint comes OFFLINE_HINT_S (5 s) into the run, on the run's own clock: one more second
+    # lets it out before the end.
+    result = _run("quotes", "--json", "--duration", "6", "--config", str(config), seconds=60)
     assert result.returncode == 1, result.stderr
     hints = [ln for ln in result.stderr.splitlines() if "no venue has delivered data" in ln]
     assert len(hints) == 1, result.stderr
@@ -131,15 +142,39 @@ def test_unreachable_venues_are_explained_once_and_the_run_exits_1(tmp_path: Pat
         assert json.loads(line)["type"] == "venue"
 
 
-def test_a_symbol_one_venue_lists_idles_the_others_once_and_warns_once() -> None:
-    result = _run("quotes", "--demo", "--json", "--duration", "4", "BTCUSD")
+IDLE_ON_BTCUSD = ("binance", "bybit", "okx")
+"""The simulated venues that do not list BTCUSD (Coinbase does)."""
+
+
+@pytest.fixture(scope="module")
+def btcusd_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One demo run watching BTCUSD, listed on Coinbase only; the tests below each read it.
+
+    With the shortest liveness bound (1 s) and quick reconnects: a venue with nothing to stream
+    that connected anyway (and died of silence) or kept retrying would say so several times in
+    the run's 3 s."""
+    home = tmp_path_factory.mktemp("btcusd")
+    config = home / "fast.toml"
+    config.write_text("[feed]\ndead_after_s = 1.0\nbackoff_initial_s = 0.05\nbackoff_max_s = 0.2\n")
+    args = ("quotes", "--demo", "--json", "--duration", "3", "--config", str(config), "BTCUSD")
+    return subprocess.run(
+        _cli(*args), capture_output=True, text=True, timeout=bound(60), env=clean_environ(home)
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("btcusd-run")  # one worker, one run (with --dist loadgroup)
+def test_a_symbol_one_venue_lists_idles_the_others_once_and_warns_once(
+    btcusd_run: subprocess.CompletedProcess[str],
+) -> None:
+    result = btcusd_run
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     states: dict[str, list[str]] = {}
     for record in records:
         if record["type"] == "venue":
             states.setdefault(record["venue"], []).append(record["state"])
-    for venue in ("binance", "bybit", "okx"):
+    for venue in IDLE_ON_BTCUSD:
         assert states[venue].count("idle") == 1, states  # said once, no reconnect loop
         assert "failed" not in states[venue]
         assert "backing off" not in states[venue]
@@ -158,10 +193,14 @@ def test_a_symbol_listed_nowhere_suggests_what_the_venues_list() -> None:
     assert last.endswith("did you mean DOGEUSDT?")
 
 
-def test_per_venue_listing_problems_are_said_once_with_a_suggestion() -> None:
-    result = _run("quotes", "--demo", "--json", "--duration", "4", "BTCUSD")
+@pytest.mark.slow
+@pytest.mark.xdist_group("btcusd-run")
+def test_per_venue_listing_problems_are_said_once_with_a_suggestion(
+    btcusd_run: subprocess.CompletedProcess[str],
+) -> None:
+    result = btcusd_run
     assert result.returncode == 0, result.stderr
-    for venue in ("binance", "bybit", "okx"):
+    for venue in IDLE_ON_BTCUSD:
         lines = [
             ln for ln in result.stderr.splitlines() if ln.startswith(f"cryptows: {venue}: BTCUSD")
         ]

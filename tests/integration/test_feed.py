@@ -1,81 +1,15 @@
-"""The real feed client against the simulated venues, all four at once, with faults."""
+"""The real feed client against the simulated venues, every venue at once, with faults."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cryptows.config import Settings, load_settings
 from cryptows.feed.manager import FeedManager
-from cryptows.models import FeedEvent, Quote, SymbolStatus, VenueState, VenueStatus
+from cryptows.models import SymbolStatus, VenueState, VenueStatus
 from cryptows.sim.cluster import SimCluster
-from cryptows.symbols import parse_symbols
-from tests.integration.conftest import bound
-
-VENUES = ("binance", "bybit", "okx", "coinbase")
-SYMBOLS = parse_symbols(["BTCUSDT", "ETHUSDT"])
-
-FAST_FEED = {
-    "feed.backoff_initial_s": 0.05,
-    "feed.backoff_max_s": 0.2,
-    "feed.open_timeout_s": 2.0,
-    "feed.dead_after_s": 1.0,
-    "feed.symbol_timeout_s": 0.0,
-}
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimCluster]:
-    async with SimCluster(VENUES, seed=3, dislocations=False) as sims:
-        yield sims
-
-
-def settings_for(cluster: SimCluster, **extra: object) -> Settings:
-    overrides = (
-        cluster.overrides() | FAST_FEED | {k.replace("__", "."): v for k, v in extra.items()}
-    )
-    return load_settings(None, overrides=overrides)
-
-
-class Recorder:
-    """Collects the manager's events in the background; tests wait on predicates."""
-
-    def __init__(self, manager: FeedManager) -> None:
-        self.manager = manager
-        self.events: list[FeedEvent] = []
-        self._changed = asyncio.Event()
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        async for event in self.manager.events():
-            self.events.append(event)
-            self._changed.set()
-
-    async def wait(self, predicate: Callable[[], bool], seconds: float, what: str) -> None:
-        try:
-            async with asyncio.timeout(bound(seconds)):
-                while not predicate():
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            pytest.fail(
-                f"timed out after {seconds} s waiting for {what}; health: {self.manager.health()}"
-            )
-
-    def quotes(self, since: int = 0) -> list[Quote]:
-        return [e for e in self.events[since:] if isinstance(e, Quote)]
-
-    def pairs(self, since: int = 0) -> set[tuple[str, str]]:
-        return {(q.venue, q.symbol) for q in self.quotes(since)}
-
-    async def close(self) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-
-ALL_PAIRS = {(v, s.canonical) for v in VENUES for s in SYMBOLS}
+from tests.integration.conftest import ALL_PAIRS, SYMBOLS, VENUES, Recorder, bound, settings_for
 
 
 async def test_quotes_from_every_venue_for_every_symbol(cluster: SimCluster) -> None:
@@ -266,7 +200,9 @@ async def test_cancellation_leaves_no_task_and_no_socket(cluster: SimCluster) ->
         while any(cluster[v].sessions for v in VENUES):  # noqa: ASYNC110 - polls server state
             await asyncio.sleep(0.02)
     leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
-    leftover.discard(asyncio.current_task())  # type: ignore[arg-type]
+    current = asyncio.current_task()
+    assert current is not None
+    leftover.discard(current)
     assert not [t for t in leftover if t.get_name().startswith("feed")]
     assert all(h.state is VenueState.STOPPED for h in manager.health().values())
 

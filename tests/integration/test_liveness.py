@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -23,8 +22,16 @@ from cryptows.models import Quote, VenueState, VenueStatus
 from cryptows.service import LiveMarket
 from cryptows.sim.cluster import SimCluster
 from cryptows.sim.faults import apply_fault, parse_fault
-from tests.integration.conftest import bound
-from tests.integration.test_feed import ALL_PAIRS, SYMBOLS, VENUES, Recorder
+from tests.integration.conftest import (
+    ALL_PAIRS,
+    FAST_FEED,
+    SYMBOLS,
+    VENUES,
+    Recorder,
+    bound,
+    settings_for,
+    until,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +39,34 @@ SCHEDULING_MARGIN_S = 0.5
 """How late past its bound the feed may notice a silence (timer and event-loop latency; scaled
 like every wait on slow machines)."""
 
-QUICK_RECONNECT = {
-    "feed.backoff_initial_s": 0.05,
-    "feed.backoff_max_s": 0.2,
-    "feed.open_timeout_s": 2.0,
-    "feed.symbol_timeout_s": 0.0,
-}
+DEFAULT_DEAD_AFTER_S = 5.0
+"""The liveness bound a user gets without configuring one (the product's promise)."""
+
+SHORT_DEAD_AFTER_S = 1.0
+"""The shortest bound the config accepts: what each venue's own cell runs with."""
+
+BOUNDS = [
+    # One venue end to end with the bound a user gets by default ...
+    pytest.param(VENUES[0], None, id=f"{VENUES[0]}-default-bound", marks=pytest.mark.slow),
+    # ... and every venue with a configured one: the same path, measured against that bound.
+    *(pytest.param(venue, SHORT_DEAD_AFTER_S, id=f"{venue}-1s") for venue in VENUES),
+]
 
 
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimCluster]:
-    async with SimCluster(VENUES, seed=5, dislocations=False) as sims:
-        yield sims
+def _settings(cluster: SimCluster, dead_after_s: float | None) -> Settings:
+    """Quick reconnects; the liveness bound ``dead_after_s``, or the default one (``None``)."""
+    overrides = {k: v for k, v in FAST_FEED.items() if k != "feed.dead_after_s"}
+    if dead_after_s is not None:
+        overrides["feed.dead_after_s"] = dead_after_s
+    settings = load_settings(None, overrides=cluster.overrides() | overrides)
+    expected = DEFAULT_DEAD_AFTER_S if dead_after_s is None else dead_after_s
+    assert settings.feed.dead_after_s == expected
+    return settings
 
 
-def _settings(cluster: SimCluster, **extra: object) -> Settings:
-    overrides = cluster.overrides() | QUICK_RECONNECT | extra
-    return load_settings(None, overrides=overrides)
-
-
-async def _until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    """Poll ``predicate`` (state kept outside the event stream) under a bounded wait."""
-    try:
-        async with asyncio.timeout(bound(seconds)):
-            while not predicate():  # noqa: ASYNC110 - polls connection state
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        pytest.fail(f"timed out after {seconds} s waiting for {what}")
+def _reason(venue: str, dead_after_s: float) -> str:
+    answer = "heartbeat" if venue == "coinbase" else "pong"
+    return f"no data or {answer} for {dead_after_s:.1f} s"
 
 
 def _changes(conn: VenueConnection, since: int, state: VenueState) -> list[StateChange]:
@@ -68,29 +76,41 @@ def _changes(conn: VenueConnection, since: int, state: VenueState) -> list[State
 # -- a dead feed -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("venue", VENUES)
+@pytest.mark.parametrize(("venue", "dead_after_s"), BOUNDS)
 async def test_a_silent_venue_leaves_live_within_its_bound_while_the_others_stream(
-    cluster: SimCluster, venue: str
+    cluster: SimCluster, venue: str, dead_after_s: float | None
 ) -> None:
     """The socket stays open but nothing comes: no data, no heartbeat, no pong to our pings."""
-    async with FeedManager(_settings(cluster), SYMBOLS) as manager:  # default bound: 5 s
+    async with FeedManager(_settings(cluster, dead_after_s), SYMBOLS) as manager:
         rec = Recorder(manager)
         await rec.wait(lambda: rec.pairs() >= ALL_PAIRS, 10, "quotes from every venue")
         conn = manager.connections[venue]
-        assert conn.dead_after_s == 5.0
+        limit = conn.dead_after_s
+        assert limit == (dead_after_s or DEFAULT_DEAD_AFTER_S)
         assert conn.probes == 0, "a venue that streams is never pinged (OKX: only when idle)"
         before = {name: len(c.health.changes) for name, c in manager.connections.items()}
         mark = len(rec.events)
         cluster[venue].stall_all(60)  # open socket, nothing sent, nothing read (pings included)
 
-        await _until(
-            lambda: bool(_changes(conn, before[venue], VenueState.STALE)), 15, f"{venue} stale"
+        await until(
+            lambda: bool(_changes(conn, before[venue], VenueState.STALE)),
+            limit + 10,
+            f"{venue} stale",
         )
         stale = _changes(conn, before[venue], VenueState.STALE)[0]
         probes = conn.probes
+
+        def pairs_since_stale() -> set[tuple[str, str]]:
+            # By receipt time: quotes already on their way before the stall do not count.
+            return {
+                (q.venue, q.symbol) for q in rec.quotes(mark) if q.recv_mono_ns / 1e9 > stale.at_s
+            }
+
         others = {p for p in ALL_PAIRS if p[0] != venue}
-        await rec.wait(lambda: rec.pairs(mark) >= others, 10, "the other venues streaming")
-        await rec.wait(lambda: (venue, "BTCUSDT") in rec.pairs(mark), 10, f"{venue} reconnected")
+        await rec.wait(lambda: pairs_since_stale() >= others, 10, "the other venues streaming")
+        await rec.wait(
+            lambda: (venue, "BTCUSDT") in pairs_since_stale(), 10, f"{venue} reconnected"
+        )
         health_error = manager.health()[venue].last_error
         after = {
             name: list(c.health.changes)[before[name] :] for name, c in manager.connections.items()
@@ -99,15 +119,14 @@ async def test_a_silent_venue_leaves_live_within_its_bound_while_the_others_stre
 
     assert stale.last_rx_s is not None
     delay = stale.at_s - stale.last_rx_s
-    log.info("%s: stale %.3f s after its last receipt", venue, delay)
-    assert conn.dead_after_s <= delay <= conn.dead_after_s + bound(SCHEDULING_MARGIN_S)
-    answer = "heartbeat" if venue == "coinbase" else "pong"
-    assert stale.reason == f"no data or {answer} for 5.0 s"
+    log.info("%s: stale %.3f s after its last receipt (bound %.1f s)", venue, delay, limit)
+    assert limit <= delay <= limit + bound(SCHEDULING_MARGIN_S)
+    assert stale.reason == _reason(venue, limit)
     assert after[venue][0].state is VenueState.STALE  # it left LIVE for STALE, nothing between
     assert (after[venue][1].state, after[venue][1].reason) == (VenueState.STALE, stale.reason)
     assert health_error == stale.reason  # the reconnect is for that reason, not the socket's
-    # The silence was probed (after 2 s and 4 s) and nothing answered: the stall also swallows
-    # protocol-level pongs (Binance, Coinbase) and app-level ones (Bybit, OKX).
+    # The silence was probed (after 2/5 and 4/5 of the bound) and nothing answered: the stall
+    # also swallows protocol-level pongs (Binance, Coinbase) and app-level ones (Bybit, OKX).
     assert probes >= 2
     published = [e for e in rec.events[mark:] if isinstance(e, VenueStatus) and e.venue == venue]
     assert published[0].state is VenueState.STALE
@@ -127,20 +146,24 @@ def _legs(opportunity: Opportunity) -> tuple[str, str]:
     return opportunity.buy_venue, opportunity.sell_venue
 
 
-@pytest.mark.parametrize(
-    ("venue", "side"),
-    [("binance", "sell"), ("bybit", "buy"), ("okx", "sell"), ("coinbase", "buy")],
-)
-async def test_an_open_opportunity_closes_leg_stale_within_5_s_of_its_silent_legs_last_frame(
-    cluster: SimCluster, venue: str, side: str
+SIDE = {venue: ("sell", "buy")[i % 2] for i, venue in enumerate(VENUES)}
+"""The leg each venue is forced to be: its bid above the others' asks (sell), or its ask below
+their bids (buy); alternating, so both legs are covered."""
+
+
+@pytest.mark.parametrize(("venue", "dead_after_s"), BOUNDS)
+async def test_an_open_opportunity_closes_leg_stale_within_the_bound_of_its_legs_last_frame(
+    cluster: SimCluster, venue: str, dead_after_s: float | None
 ) -> None:
     """Through the market service, as every front end sees it: ``venue`` is forced 2 % away
     from the others (its bid above their asks: the sell leg; its ask below their bids: the buy
     leg), the opportunity opens, then ``venue`` goes silent (socket open, nothing sent, no
-    pongs). The close says ``leg_stale``, stamped at most 5 s (+ scheduling margin) after the
-    last quote received from ``venue``: both times are the feed's own receipt stamps."""
-    settings = _settings(cluster)  # default liveness bound (5 s) and confirm_ms (250)
-    assert settings.feed.dead_after_s == 5.0
+    pongs). The close says ``leg_stale``, stamped at most the liveness bound (+ scheduling
+    margin) after the last quote received from ``venue``: both times are the feed's own receipt
+    stamps. The bound is the default one (5 s) in one case, a configured 1 s in the others."""
+    side = SIDE[venue]
+    settings = _settings(cluster, dead_after_s)  # the default confirm_ms (250)
+    limit = settings.feed.dead_after_s
     assert settings.arb.confirm_ms == 250
     assert settings.arb.max_quote_age_ms == 0  # only liveness can make the leg stale
     symbol = "BTCUSDT"
@@ -178,33 +201,39 @@ async def test_an_open_opportunity_closes_leg_stale_within_5_s_of_its_silent_leg
     assert closed.opportunity.symbol == symbol
     # It closed because the venue went stale: that status came first, at the same moment.
     assert stale is not None, "no stale status before the close"
-    assert stale.reason == f"no data or {'heartbeat' if venue == 'coinbase' else 'pong'} for 5.0 s"
+    assert stale.reason == _reason(venue, limit)
     assert closed.ts_ms == stale.ts_ms
     delay_ms = closed.ts_ms - silent_since_ms
-    log.info("%s (%s leg): leg_stale close %d ms after its last quote", venue, side, delay_ms)
+    log.info("%s (%s leg): leg_stale %d ms after its last quote (bound %.1f s)", venue, side,
+             delay_ms, limit)  # fmt: skip
     # Never before the bound (1 ms: the two wall-clock stamps are floored to ms), never later
     # than the bound plus the scheduling margin.
-    assert 5000 - 1 <= delay_ms <= 5000 + bound(SCHEDULING_MARGIN_S) * 1000
+    limit_ms = round(limit * 1000)
+    assert limit_ms - 1 <= delay_ms <= limit_ms + bound(SCHEDULING_MARGIN_S) * 1000
 
 
 # -- a quiet market --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_quiet_market_raises_no_false_alarm(cluster: SimCluster) -> None:
-    """No price changes and no repeats for five times a shrunk bound: pongs and Coinbase's
-    heartbeats keep every venue live, and Binance's pings stay inside its 5 messages/s."""
-    settings = _settings(cluster, **{"feed.dead_after_s": 1.0})
+    """No price changes and no repeats for three times the shortest bound (seven probe
+    periods): pongs and Coinbase's heartbeats keep every venue live, and Binance's pings stay
+    inside its 5 messages/s."""
+    settings = settings_for(cluster)
     async with FeedManager(settings, SYMBOLS) as manager:
         rec = Recorder(manager)
         await rec.wait(lambda: rec.pairs() >= ALL_PAIRS, 10, "quotes from every venue")
         conns = manager.connections
-        assert all(c.dead_after_s == 1.0 and c.probe_after_s == 0.4 for c in conns.values())
+        assert all(
+            c.dead_after_s == SHORT_DEAD_AFTER_S and c.probe_after_s == 0.4 for c in conns.values()
+        )
         clock = conns["binance"].clock
 
         # While data flows, nobody is pinged (OKX's rule; Binance counts every ping).
         probes = {name: c.probes for name, c in conns.items()}
         streaming_from = clock()
-        await _until(lambda: clock() - streaming_from >= 2.0, 10, "five probe periods")
+        await until(lambda: clock() - streaming_from >= 1.2, 10, "three probe periods")
         streaming_probes = {name: c.probes - probes[name] for name, c in conns.items()}
 
         for name in VENUES:
@@ -213,7 +242,7 @@ async def test_a_quiet_market_raises_no_false_alarm(cluster: SimCluster) -> None
         before = {name: len(c.health.changes) for name, c in conns.items()}
         messages = {name: c.health.messages for name, c in conns.items()}
         probes = {name: c.probes for name, c in conns.items()}
-        await _until(lambda: clock() - quiet_from >= 5.0, 15, "five bounds of quiet market")
+        await until(lambda: clock() - quiet_from >= 3.0, 15, "three bounds of quiet market")
         after = {name: list(c.health.changes)[before[name] :] for name, c in conns.items()}
         health = manager.health()
         heartbeats = conns["coinbase"].health.messages - messages["coinbase"]
@@ -232,25 +261,26 @@ async def test_a_quiet_market_raises_no_false_alarm(cluster: SimCluster) -> None
     # Coinbase the heartbeat channel (one message per product per second).
     for name in ("binance", "bybit", "okx"):
         assert quiet_probes[name] >= 5, f"{name} sent {quiet_probes[name]} probes"
-    assert heartbeats >= len(SYMBOLS) * 4
+    assert heartbeats >= len(SYMBOLS) * 2  # three seconds: one per product may fall outside
 
 
 # -- reaching the venue ----------------------------------------------------------------------
 
 
 async def test_a_refused_connection_names_the_host(cluster: SimCluster) -> None:
-    with socket.socket() as sock:  # a loopback port nothing listens on
+    with socket.socket() as sock:
+        # Bound, never listening: connections to it are refused, and while it stays bound no
+        # other test (in this process or a parallel one) can take the port.
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = _settings(
-        cluster,
-        **{"venues.okx.ws_url": f"ws://127.0.0.1:{port}/ws/v5/public"},
-    )
-    async with FeedManager(settings, SYMBOLS, ["okx", "bybit"]) as manager:
-        rec = Recorder(manager)
-        await rec.wait(lambda: manager.health()["okx"].reconnects >= 1, 10, "okx retrying")
-        health = manager.health()
-        await rec.close()
+        url = f"ws://127.0.0.1:{port}/ws/v5/public"
+        async with FeedManager(
+            settings_for(cluster, **{"venues.okx.ws_url": url}), SYMBOLS, ["okx", "bybit"]
+        ) as manager:
+            rec = Recorder(manager)
+            await rec.wait(lambda: manager.health()["okx"].reconnects >= 1, 10, "okx retrying")
+            health = manager.health()
+            await rec.close()
     assert health["okx"].last_error == f"cannot connect to 127.0.0.1:{port}: connection refused"
     refused = [e for e in rec.events if isinstance(e, VenueStatus) and e.venue == "okx"]
     assert any(e.state is VenueState.BACKOFF and "connection refused" in e.reason for e in refused)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -22,28 +21,12 @@ from cryptows.models import Channel, Quote, VenueState, VenueStatus
 from cryptows.service import LiveMarket, MarketEvent
 from cryptows.sim.cluster import SimCluster
 from cryptows.symbols import parse_symbols
-from tests.integration.conftest import bound
-from tests.integration.test_feed import FAST_FEED
-
-VENUES = ("binance", "bybit", "okx", "coinbase")
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimCluster]:
-    async with SimCluster(VENUES, seed=3, dislocations=False) as sims:
-        yield sims
+from tests.integration.conftest import VENUES, bound, settings_for, until
 
 
 def _market(cluster: SimCluster, symbols: list[str], **kw: object) -> LiveMarket:
-    settings = load_settings(None, overrides=cluster.overrides() | FAST_FEED)
+    settings = settings_for(cluster)
     return LiveMarket(settings, parse_symbols(symbols), VENUES, demo=True, **kw)  # type: ignore[arg-type]
-
-
-async def _until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    async with asyncio.timeout(bound(seconds)):
-        while not predicate():  # noqa: ASYNC110 - polling the market's snapshot is the point
-            await asyncio.sleep(0.02)
-    assert predicate(), what
 
 
 def _quote(venue: str, bid: float, ask: float, at: int) -> Quote:
@@ -68,7 +51,7 @@ async def test_every_venue_quotes_reach_the_snapshot_with_health(cluster: SimClu
             snap = market.snapshot()
             return all(len(v.quotes) == len(VENUES) for v in snap.symbols)
 
-        await _until(complete, 10, "a quote from every venue for every symbol")
+        await until(complete, 10, "a quote from every venue for every symbol")
         snap = market.snapshot()
         assert [v.symbol for v in snap.symbols] == ["BTCUSDT", "ETHUSDT"]
         assert [h.venue for h in snap.health] == list(VENUES)
@@ -197,8 +180,10 @@ async def test_a_symbol_listed_nowhere_fails_the_run_but_one_added_later_does_no
         assert "NOPEUSDT is not listed on any of" in str(failure)
     async with _market(cluster, ["BTCUSDT"]) as market:
         assert market.add_symbol("zzz-usdt") == "ZZZUSDT"
-        await _until(
-            lambda: len([p for p in market.snapshot().problems if p[1] == "ZZZUSDT"]) == 4,
+        await until(
+            lambda: (
+                len([p for p in market.snapshot().problems if p[1] == "ZZZUSDT"]) == len(VENUES)
+            ),
             10,
             "every venue reports ZZZUSDT unlisted",
         )
@@ -216,7 +201,7 @@ async def test_adding_and_removing_symbols_resubscribes(cluster: SimCluster) -> 
             views = {v.symbol: v for v in market.snapshot().symbols}
             return "ETHUSDT" in views and len(views["ETHUSDT"].quotes) == len(VENUES)
 
-        await _until(eth_everywhere, 10, "ETHUSDT quoted by every venue after adding it")
+        await until(eth_everywhere, 10, "ETHUSDT quoted by every venue after adding it")
         market.remove_symbol("BTCUSDT")
         assert [v.symbol for v in market.snapshot().symbols] == ["ETHUSDT"]
         with pytest.raises(UsageError, match="cannot be empty"):

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +26,19 @@ from cryptows.feed.manager import FeedManager
 from cryptows.sim.cluster import SimCluster
 from cryptows.sim.okx import OkxSim
 from cryptows.sim.server import ClientClose
-from tests.integration.conftest import bound
-from tests.integration.test_feed import ALL_PAIRS, SYMBOLS, VENUES, Recorder, settings_for
+from tests.integration.conftest import (
+    ALL_PAIRS,
+    SYMBOLS,
+    VENUES,
+    Recorder,
+    bound,
+    settings_for,
+    until,
+)
 from tests.tui.helpers import screen_text
 
 CLEAN = {1000, 1001}
 """Normal closure, going away."""
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimCluster]:
-    async with SimCluster(VENUES, seed=9, dislocations=False) as sims:
-        yield sims
-
-
-async def _until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    try:
-        async with asyncio.timeout(bound(seconds)):
-            while not predicate():  # noqa: ASYNC110 - polls the simulator's records
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        pytest.fail(f"timed out after {seconds} s waiting for {what}")
 
 
 def _streaming(cluster: SimCluster) -> bool:
@@ -61,7 +52,7 @@ def _streaming(cluster: SimCluster) -> bool:
 async def _all_closed(cluster: SimCluster, seconds: float = 5) -> dict[str, list[ClientClose]]:
     """Wait until every client connection each venue accepted has ended; how each ended."""
     servers = cluster.servers
-    await _until(
+    await until(
         lambda: all(
             not s.sessions and len(s.client_closes) == s.connections_total for s in servers.values()
         ),
@@ -115,7 +106,7 @@ async def test_quotes_closes_every_connection_with_1000_at_the_end_of_a_run(
         return {json.loads(line)["venue"] for line in out.splitlines() if b'"quote"' in line}
 
     try:
-        await _until(lambda: quoted() == set(VENUES), 10, "quotes from every venue")
+        await until(lambda: quoted() == set(VENUES), 10, "quotes from every venue")
         if stop == "ctrl-c":
             # The command's own SIGINT handler is installed by now (it runs the feed).
             os.kill(os.getpid(), signal.SIGINT)
@@ -148,14 +139,19 @@ async def test_quitting_the_dashboard_closes_every_connection_with_1000(
         run_async = app.run_async
 
         async def pilot(driver: Any) -> None:
-            await _until(lambda: _streaming(cluster), 20, "every venue streaming")
-            await _until(lambda: app.last_snapshot is not None, 20, "a first paint")
+            await until(lambda: _streaming(cluster), 20, "every venue streaming")
+            await until(lambda: app.last_snapshot is not None, 20, "a first paint")
             seen["demo"] = market.demo
-            seen["snapshot_demo"] = app.last_snapshot.demo
+            snapshot = app.last_snapshot
+            assert snapshot is not None
+            seen["snapshot_demo"] = snapshot.demo
             seen["screen"] = screen_text(app)
             await driver.press("q")
 
-        app.run_async = lambda: run_async(headless=True, size=(120, 40), auto_pilot=pilot)
+        async def headless() -> None:
+            await run_async(headless=True, size=(120, 40), auto_pilot=pilot)
+
+        monkeypatch.setattr(app, "run_async", headless)
         return app
 
     monkeypatch.setattr(factory, "make_app", make_app)
@@ -186,7 +182,7 @@ async def test_a_reconnect_the_venue_asked_for_closes_the_old_connection_with_10
         rec = Recorder(manager)
         await rec.wait(lambda: ("okx", "BTCUSDT") in rec.pairs(), 10, "okx quotes")
         await okx.announce_upgrade(disconnect_after_s=60)
-        await _until(lambda: okx.connections_total >= 2 and okx.client_closes, 10, "a reconnect")
+        await until(lambda: okx.connections_total >= 2 and bool(okx.client_closes), 10, "a reconnect")
         first = okx.client_closes[0]
         await rec.close()
     assert first.code == 1000, first
@@ -214,6 +210,6 @@ async def test_a_venue_that_never_answers_the_close_does_not_hold_up_the_exit(
         took = loop.time() - started
     assert took >= CLOSE_TIMEOUT_S * 0.9, "okx was expected to keep us waiting for a while"
     others = [s for name, s in cluster.servers.items() if name != "okx"]
-    await _until(lambda: all(s.client_closes for s in others), 5, "the other venues' closes")
+    await until(lambda: all(s.client_closes for s in others), 5, "the other venues' closes")
     for server in others:
         assert [c.code for c in server.client_closes] == [1000], server.name
