@@ -27,8 +27,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.frames import Opcode
 
 from cryptows.clock import wall_ms
-from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.market import TopOfBook, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer
+from cryptows.sim.universe import LISTINGS, symbol_of
 
 _STREAM = re.compile(r"([a-z0-9]+)@(bookTicker|ticker|miniTicker|aggTrade|trade|depth|kline_\w+)")
 _SUPPORTED = {"bookTicker", "ticker", "miniTicker"}
@@ -52,6 +53,8 @@ class BinanceSession(Session):
         self._recent: deque[float] = deque()
         self._closing: asyncio.Task[None] | None = None
         self._ticker_sent: dict[str, float] = {}
+        self._parsed: dict[str, tuple[str, str] | None] = {}
+        """Stream name -> (canonical symbol, channel) it streams, ``None`` if none we serve."""
         initial: list[str] = []
         if parts.path.startswith("/ws/"):
             initial = parts.path.removeprefix("/ws/").split("/")
@@ -64,9 +67,16 @@ class BinanceSession(Session):
     def subscriptions(self) -> Iterable[tuple[str, str]]:
         rejected = self.server.faults.rejected
         for stream in self.streams:
-            match = _STREAM.fullmatch(stream)
-            if match and match.group(2) in _SUPPORTED and match.group(1).upper() not in rejected:
-                yield match.group(1).upper(), match.group(2)
+            if stream not in self._parsed:
+                match = _STREAM.fullmatch(stream)
+                self._parsed[stream] = (
+                    (match.group(1).upper(), match.group(2))
+                    if match is not None and match.group(2) in _SUPPORTED
+                    else None
+                )
+            pair = self._parsed[stream]
+            if pair is not None and pair[0] not in rejected:
+                yield pair
 
     def resend_due(self, channel: str) -> bool:
         return channel == "ticker"
@@ -96,7 +106,7 @@ class BinanceSession(Session):
             }
         open_price = book.open_24h
         common = {
-            "E": book.ts_ms,
+            "E": max(book.ts_ms, wall_ms()),  # the push time: pushed every second
             "s": symbol,
             "c": _num(book.last, places),
             "o": _num(open_price, places),
@@ -206,11 +216,12 @@ class BinanceSim(SimVenueServer):
 
     name: ClassVar[str] = "binance"
     profile: ClassVar[VenueProfile] = VenueProfile(
-        listings=EVERYWHERE | {"BNBUSDT", "BTCUSDC", "ETHUSDC"},
+        listings=LISTINGS["binance"],
         half_spread_bps=0.4,
         base_volume_usd=2.0e9,
     )
-    """No USD books (USDT and USDC ones instead), and the deepest, tightest books of the four."""
+    """No USD books (USDT, USDC and BTC ones instead), and the deepest, tightest books and the
+    longest list of the four."""
     session_class: ClassVar[type[Session]] = BinanceSession
     ws_path: ClassVar[str] = "/stream"
     ping_interval_s: ClassVar[float | None] = 20.0
@@ -226,7 +237,7 @@ class BinanceSim(SimVenueServer):
         if path == "/api/v3/exchangeInfo":
             symbols = []
             for canonical in self.listed_symbols():
-                sym = self.engine.book(self.name, canonical, wall_ms()).symbol
+                sym = symbol_of(canonical)
                 symbols.append(
                     {
                         "symbol": canonical,

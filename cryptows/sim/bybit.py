@@ -54,8 +54,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from cryptows.clock import wall_ms
-from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.market import TopOfBook, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer
+from cryptows.sim.universe import LISTINGS, symbol_of, tick_of
 
 _TOPIC = re.compile(r"(orderbook\.(?:1|50|200|1000)|tickers)\.([^.]+)")
 _MAX_ARGS = 10
@@ -96,10 +97,8 @@ class BybitSession(Session):
 
     # -- outgoing ---------------------------------------------------------------------------
 
-    async def send(self, frame: str | bytes) -> None:
-        if not self.stalled:
-            await self.ws.send(frame)
-            self.last_activity = time.monotonic()
+    def on_sent(self) -> None:
+        self.last_activity = time.monotonic()
 
     async def _reply(self, success: bool, ret_msg: str, request: dict[str, Any], op: str) -> None:
         body: dict[str, Any] = {"success": success, "ret_msg": ret_msg, "conn_id": self.conn_id}
@@ -113,9 +112,10 @@ class BybitSession(Session):
         return list(self.topics.values())
 
     def resend_due(self, channel: str) -> bool:
-        # Every tick reaches frames(), which keeps its own per-topic bookkeeping: a snapshot
-        # right after (re)subscribing, changes, and the 3 s repeat of an unchanged level 1.
-        return True
+        # An unchanged level 1 reaches frames() on every tick, which keeps its own per-topic
+        # bookkeeping for the 3 s repeat; everything else is pushed when it changes (and at
+        # once after a (re)subscribe, which forgets what was sent).
+        return channel == "orderbook.1"
 
     def frames(self, book: TopOfBook, channel: str) -> list[str]:
         symbol = book.symbol.canonical
@@ -214,7 +214,9 @@ class BybitSession(Session):
         topics = list(dict.fromkeys(args))
         if op == "unsubscribe":
             for topic in topics:  # before the ack: nothing of these topics follows it
-                self.topics.pop(topic, None)
+                gone = self.topics.pop(topic, None)
+                if gone is not None:
+                    self._sent_seq.pop(gone, None)
                 self._book_sent.pop(topic, None)
                 self._ticker_sent.pop(topic, None)
             await self._reply(True, "unsubscribe", request, op)
@@ -258,6 +260,7 @@ class BybitSession(Session):
             match = parsed[topic]
             if match is not None and topic not in self.topics:
                 self.topics[topic] = (match.group(2), match.group(1))
+                self._sent_seq.pop(self.topics[topic], None)  # a fresh snapshot comes at once
 
     async def periodic(self) -> None:
         while True:
@@ -278,7 +281,7 @@ class BybitSim(SimVenueServer):
 
     name: ClassVar[str] = "bybit"
     profile: ClassVar[VenueProfile] = VenueProfile(
-        listings=EVERYWHERE | {"BTCUSDC", "ETHUSDC"},
+        listings=LISTINGS["bybit"],
         half_spread_bps=0.6,
         base_volume_usd=0.8e9,
     )
@@ -296,19 +299,21 @@ class BybitSim(SimVenueServer):
                 return 200, _envelope(10001, "Illegal category", {})
             wanted = query.get("symbol", [""])[0]
             items = [
-                self._instrument(s) for s in self.listed_symbols() if not wanted or s == wanted
+                self._instrument(s, number)
+                for number, s in enumerate(sorted(self.engine.listings(self.name)), 1)
+                if self.listed(s) and (not wanted or s == wanted)
             ]
             return 200, _envelope(0, "OK", {"category": "spot", "list": items})
         return None
 
-    def _instrument(self, canonical: str) -> dict[str, Any]:
-        book = self.engine.book(self.name, canonical, wall_ms())
-        tick = f"{book.tick:.{decimals(book.tick)}f}"
+    def _instrument(self, canonical: str, number: int) -> dict[str, Any]:
+        sym, tick_size = symbol_of(canonical), tick_of(canonical)
+        tick = f"{tick_size:.{decimals(tick_size)}f}"
         return {
-            "symbolId": sorted(self.engine.listings(self.name)).index(canonical) + 1,
+            "symbolId": number,
             "symbol": canonical,
-            "baseCoin": book.symbol.base,
-            "quoteCoin": book.symbol.quote,
+            "baseCoin": sym.base,
+            "quoteCoin": sym.quote,
             "innovation": "0",
             "status": "Trading",
             "marginTrading": "utaOnly",

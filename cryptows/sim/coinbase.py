@@ -41,9 +41,10 @@ from typing import Any, ClassVar
 from websockets.asyncio.server import ServerConnection
 
 from cryptows.clock import wall_ms
-from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.market import TopOfBook, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer
-from cryptows.symbols import Symbol, parse_symbol
+from cryptows.sim.universe import LISTINGS, symbol_of, tick_of
+from cryptows.symbols import Symbol
 
 _PUSHED = ("ticker", "heartbeat")
 _SILENT = frozenset(
@@ -266,7 +267,7 @@ class CoinbaseSession(Session):
         if canonical in self.server.faults.rejected or not self.server.listed(canonical):
             return False
         # The id must be the listed book's own spelling (not e.g. ``BTCU-SDT`` or ``btc-usd``).
-        return product_id(parse_symbol(canonical)) == pid
+        return product_id(symbol_of(canonical)) == pid
 
     def _add(self, wanted: dict[str, list[str]]) -> None:
         for name, pids in wanted.items():
@@ -327,7 +328,7 @@ class CoinbaseSim(SimVenueServer):
 
     name: ClassVar[str] = "coinbase"
     profile: ClassVar[VenueProfile] = VenueProfile(
-        listings=EVERYWHERE | {"BTCUSD", "ETHUSD", "SOLUSD"},
+        listings=LISTINGS["coinbase"],
         half_spread_bps=1.2,
         base_volume_usd=0.6e9,
     )
@@ -344,14 +345,13 @@ class CoinbaseSim(SimVenueServer):
         if path.startswith("/products/"):
             wanted = path.removeprefix("/products/")
             for canonical in self.listed_symbols():
-                if product_id(parse_symbol(canonical)) == wanted:
+                if product_id(symbol_of(canonical)) == wanted:
                     return 200, self._product(canonical)
             return 404, {"message": "NotFound"}
         return None
 
     def _product(self, canonical: str) -> dict[str, Any]:
-        sym = parse_symbol(canonical)
-        tick = self.engine.book(self.name, canonical, wall_ms()).tick
+        sym, tick = symbol_of(canonical), tick_of(canonical)
         return {
             "id": product_id(sym),
             "base_currency": sym.base,

@@ -10,10 +10,15 @@ The engine is lazy and deterministic: :meth:`MarketEngine.book` advances the wal
 steps up to the time asked for, so the same seed and the same sequence of requested times give
 the same prices, with no background task.
 
+That step-by-step walk drives the sixteen *core* books
+(:data:`cryptows.sim.universe.CORE_INSTRUMENTS`). The several hundred other books of the
+universe (:mod:`cryptows.sim.universe`) belong to the *wide market* (:mod:`cryptows.sim.wide`):
+each is evolved only when somebody asks for it, and follows the core (BTC's moves, and the core
+book of its base where there is one), so a large universe costs nothing until subscribed.
+
 What each venue lists, its spread and its volume are the venue's own facts: each simulator module
 declares a :class:`VenueProfile` on its server class, and the engine is given them, in the
-registry's order, by :data:`cryptows.sim.cluster.SIMULATORS`. This module holds only what all
-venues share: the symbols' start prices and ticks, and the walk.
+registry's order, by :data:`cryptows.sim.cluster.SIMULATORS`.
 """
 
 from __future__ import annotations
@@ -23,38 +28,20 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cryptows.symbols import Symbol, parse_symbol
+from cryptows.sim.book import (
+    TopOfBook,
+    VenueProfile,
+    decimals,
+    make_book,
+    quote_around,
+    round_down,
+)
+from cryptows.sim.universe import CORE_INSTRUMENTS, EVERYWHERE, symbol_of
+from cryptows.sim.wide import STEP_MS, WideMarket
 
-STEP_MS = 50
-"""Time step of the random walk."""
+__all__ = ["EVERYWHERE", "STEP_MS", "MarketEngine", "TopOfBook", "VenueProfile", "decimals"]
 
-_INSTRUMENTS: dict[str, tuple[float, float]] = {
-    # canonical symbol: (start price, tick size)
-    "BTCUSDT": (97_000.0, 0.01),
-    "ETHUSDT": (3_400.0, 0.01),
-    "SOLUSDT": (190.0, 0.01),
-    "XRPUSDT": (2.2, 0.0001),
-    "DOGEUSDT": (0.32, 0.00001),
-    "BNBUSDT": (650.0, 0.01),
-    "ADAUSDT": (0.98, 0.0001),
-    "LINKUSDT": (23.5, 0.001),
-    "LTCUSDT": (118.0, 0.01),
-    "AVAXUSDT": (41.0, 0.001),
-    "BTCUSDC": (97_000.0, 0.01),
-    "ETHUSDC": (3_400.0, 0.01),
-    "BTCUSD": (97_000.0, 0.01),
-    "ETHUSD": (3_400.0, 0.01),
-    "SOLUSD": (190.0, 0.01),
-    "ETHBTC": (0.035, 0.00001),
-}
-
-EVERYWHERE = frozenset(
-    {"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "ETHBTC", "ADAUSDT", "LINKUSDT",
-     "LTCUSDT", "AVAXUSDT"}
-)  # fmt: skip
-"""Listed on every simulated venue, so 10 symbols can be watched on all four at once; each
-venue's profile adds its own books to these."""
-
+_INSTRUMENTS = CORE_INSTRUMENTS
 _STEP_VOL = 0.00012  # per-step volatility of the common walk (~1.2 bp per 50 ms)
 _CORRELATION = 0.8
 _OFFSET_VOL = 0.000015
@@ -63,45 +50,6 @@ _DISLOCATION_PER_STEP = 1 / 120  # about one every 6 s across the whole market
 _DISLOCATION_MS = (2_000, 5_000)
 _DISLOCATION_SIZE = (0.005, 0.012)
 _CHANGE_24H = 0.04  # each symbol starts up to ±4 % away from its price 24 h ago
-
-
-@dataclass(frozen=True, slots=True)
-class VenueProfile:
-    """One simulated venue's market facts: what it lists, how tight and how busy its books are."""
-
-    listings: frozenset[str]
-    """Canonical symbols the venue lists (each a key of the engine's price table)."""
-    half_spread_bps: float
-    """Half the quoted spread, in basis points of the mid."""
-    base_volume_usd: float
-    """Typical 24 h volume of one book, in USD (each book draws 0.5-1.5 times this)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TopOfBook:
-    """One venue's book and ticker for one symbol at one moment."""
-
-    symbol: Symbol
-    bid: float
-    bid_size: float
-    ask: float
-    ask_size: float
-    last: float
-    volume_24h: float
-    """Base-asset volume of the rolling 24 h window."""
-    quote_volume_24h: float
-    """Quote-asset volume (turnover) of the window: ``volume_24h`` at the last price."""
-    open_24h: float
-    """The price 24 h ago (the rolling window's open), for the venues' 24 h change fields."""
-    high_24h: float
-    """The window's high: 1 % above the higher of open and last, rounded up to the tick."""
-    low_24h: float
-    """The window's low: 1 % below the lower of open and last, rounded down to the tick."""
-    ts_ms: int
-    seq: int
-    """Increases every time this venue's view of this symbol changes."""
-    tick: float
-    """Price increment, for formatting."""
 
 
 @dataclass(slots=True)
@@ -166,12 +114,16 @@ class MarketEngine:
                     state.offsets[venue] = self._rng.gauss(0, 0.0001)
                     state.last[venue] = price
                     venue_open = opened * (1 + history.gauss(0, 0.0003))
-                    state.open_24h[venue] = _round_down(venue_open, tick)
+                    state.open_24h[venue] = round_down(venue_open, tick)
                     notional = profile.base_volume_usd * self._rng.uniform(0.5, 1.5)
                     state.volume[venue] = notional / price
                     state.seq[venue] = 1
                     state.sizes[venue] = self._sizes(price)
             self._states[canonical] = state
+        self._symbols = {canonical: symbol_of(canonical) for canonical in _INSTRUMENTS}
+        self._wide = WideMarket(
+            seed, self._venues, lambda core: self._states[core].mid, dislocations=dislocations
+        )
 
     def listings(self, venue: str) -> frozenset[str]:
         """The canonical symbols ``venue`` lists (empty for a venue the engine does not run)."""
@@ -196,41 +148,45 @@ class MarketEngine:
         self._active.append(_Dislocation(venue, symbol, 1 + pct / 100, self._now_ms + duration_ms))
 
     def book(self, venue: str, symbol: str, now_ms: int) -> TopOfBook:
-        """The top of book ``venue`` shows for ``symbol`` at ``now_ms`` (advancing the walk)."""
+        """The top of book ``venue`` shows for ``symbol`` at ``now_ms`` (advancing the walk).
+
+        Raises:
+            KeyError: ``venue`` does not list ``symbol``.
+        """
         self._advance(now_ms)
-        state = self._states[symbol]
-        price, tick = _INSTRUMENTS[symbol]
+        state = self._states.get(symbol)
+        if state is None:
+            forced = self._forced(venue, symbol) if self._active else 1.0
+            return self._wide.book(venue, symbol, self._now_ms, forced)
+        _, tick = _INSTRUMENTS[symbol]
         mid = state.mid * (1 + state.offsets[venue])
         for d in self._active:
             if d.venue == venue and d.symbol == symbol:
                 mid *= d.factor
-        half = max(mid * self._venues[venue].half_spread_bps / 10_000, tick / 2)
-        bid = _round_down(mid - half, tick)
-        ask = max(_round_up(mid + half, tick), bid + tick)
+        bid, ask = quote_around(mid, self._venues[venue].half_spread_bps, tick)
         bid_size, ask_size = state.sizes[venue]
-        last = min(max(state.last[venue], bid), ask)
-        opened = state.open_24h[venue]
-        volume = state.volume[venue]
         shown = (bid, ask, bid_size, ask_size)
         if state.shown.get(venue) != shown:
             state.shown[venue] = shown
             state.seq[venue] += 1
-        return TopOfBook(
-            symbol=parse_symbol(symbol),
-            bid=bid,
-            bid_size=bid_size,
-            ask=ask,
-            ask_size=ask_size,
-            last=last,
-            volume_24h=volume,
-            quote_volume_24h=volume * last,
-            open_24h=opened,
-            high_24h=_round_up(max(opened, last) * 1.01, tick),
-            low_24h=_round_down(min(opened, last) * 0.99, tick),
+        return make_book(
+            self._symbols[symbol],
+            shown,
+            state.last[venue],
+            state.volume[venue],
+            state.open_24h[venue],
             ts_ms=self._now_ms,
             seq=state.seq[venue],
             tick=tick,
         )
+
+    def _forced(self, venue: str, symbol: str) -> float:
+        """The product of the dislocations active on ``venue``'s ``symbol``."""
+        factor = 1.0
+        for d in self._active:
+            if d.venue == venue and d.symbol == symbol:
+                factor *= d.factor
+        return factor
 
     def _advance(self, now_ms: int) -> None:
         while self._now_ms + STEP_MS <= now_ms:
@@ -264,16 +220,3 @@ class MarketEngine:
         notional = self._rng.lognormvariate(math.log(20_000), 1.0)
         other = self._rng.lognormvariate(math.log(20_000), 1.0)
         return round(notional / price, 6) or 0.000001, round(other / price, 6) or 0.000001
-
-
-def _round_down(value: float, tick: float) -> float:
-    return round(math.floor(value / tick + 1e-9) * tick, 10)
-
-
-def _round_up(value: float, tick: float) -> float:
-    return round(math.ceil(value / tick - 1e-9) * tick, 10)
-
-
-def decimals(tick: float) -> int:
-    """Number of decimals a price with this tick is written with."""
-    return max(0, -math.floor(math.log10(tick) + 1e-9))

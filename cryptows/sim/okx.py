@@ -47,8 +47,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from cryptows.clock import wall_ms
-from cryptows.sim.market import EVERYWHERE, TopOfBook, VenueProfile, decimals
+from cryptows.sim.market import TopOfBook, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer
+from cryptows.sim.universe import LISTINGS, symbol_of, tick_of
 
 _TICKERS = "tickers"
 _BBO = "bbo-tbt"
@@ -137,10 +138,8 @@ class OkxSession(Session):
         bids = [_price(book.bid, book.tick), _qty(book.bid_size), "0", str(1 + book.seq % 11)]
         return {"asks": [asks], "bids": [bids], "ts": str(book.ts_ms), "seqId": book.seq}
 
-    async def send(self, frame: str | bytes) -> None:
-        if not self.stalled:
-            await self.ws.send(frame)
-            self.last_sent = time.monotonic()
+    def on_sent(self) -> None:
+        self.last_sent = time.monotonic()
 
     # -- idle rules -----------------------------------------------------------------------
 
@@ -258,7 +257,7 @@ class OkxSim(SimVenueServer):
 
     name: ClassVar[str] = "okx"
     profile: ClassVar[VenueProfile] = VenueProfile(
-        listings=EVERYWHERE | {"BTCUSDC", "ETHUSDC"},
+        listings=LISTINGS["okx"],
         half_spread_bps=0.5,
         base_volume_usd=0.9e9,
     )
@@ -326,8 +325,8 @@ class OkxSim(SimVenueServer):
         ]
 
     def _instrument(self, canonical: str, number: int) -> dict[str, Any]:
-        book = self.engine.book(self.name, canonical, wall_ms())
-        base, quote = book.symbol.base, book.symbol.quote
+        sym, tick = symbol_of(canonical), tick_of(canonical)
+        base, quote = sym.base, sym.quote
         # Every key of the docs' SPOT example, in its order; derivative-only fields are "".
         return {
             "alias": "",
@@ -366,7 +365,7 @@ class OkxSim(SimVenueServer):
             "state": "live",
             "ruleType": "normal",
             "stk": "",
-            "tickSz": _price(book.tick, book.tick),
+            "tickSz": _price(tick, tick),
             "uly": "",
             "instIdCode": 1_000_000_000 + number,
             "instCategory": "1",

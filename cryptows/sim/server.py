@@ -40,12 +40,14 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
+from websockets.frames import Opcode
 from websockets.http11 import Request, Response
-from websockets.protocol import Event
 
 from cryptows.clock import wall_ms
+from cryptows.sim.connection import ClientClose, SimConnection
 from cryptows.sim.market import MarketEngine, TopOfBook, VenueProfile
+
+__all__ = ["ClientClose", "Faults", "Served", "Session", "SimVenueServer", "json_response"]
 
 
 @dataclass
@@ -66,17 +68,6 @@ class Faults:
     quiet: bool = False
     """A market where nothing happens: push no market data at all (no changes, no periodic
     repeats), while pings are still answered and Coinbase heartbeats still sent."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClientClose:
-    """How one client connection ended, as the venue saw it."""
-
-    code: int | None
-    """The close code in the client's close frame (``None``: none came, the socket dropped)."""
-    reason: str
-    initiated_by_client: bool
-    """The client closed first (else it answered the venue's own close frame)."""
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -116,6 +107,21 @@ class Session(ABC):
         """Send unless stalled (a stalled venue sends nothing at all)."""
         if not self.stalled:
             await self.ws.send(frame)
+            self.on_sent()
+
+    async def send_frames(self, frames: list[str]) -> None:
+        """Send text frames in order, in one socket write (unless stalled)."""
+        if self.stalled or not frames:
+            return
+        if isinstance(self.ws, SimConnection):
+            await self.ws.send_texts(frames)
+        else:
+            for frame in frames:
+                await self.ws.send(frame)
+        self.on_sent()
+
+    def on_sent(self) -> None:  # noqa: B027 - optional hook, default: nothing
+        """Called after every send (venues with idle rules note the time)."""
 
     async def send_json(self, body: Any) -> None:
         """Send ``body`` as a compact JSON text frame."""
@@ -136,21 +142,28 @@ class Session(ABC):
             await asyncio.gather(*helpers, return_exceptions=True)
 
     async def _push_loop(self) -> None:
+        server, engine, sent = self.server, self.engine, self._sent_seq
         while True:
             await asyncio.sleep(self.push_interval_s)
-            if self.stalled or self.server.faults.quiet:
+            if self.stalled or server.faults.quiet:
                 continue
             stamp = wall_ms()
+            out: list[str] = []
+            listings, delisted = engine.listings(server.name), server.faults.delisted
+            books: dict[str, TopOfBook] = {}  # one per symbol and round, whatever its channels
             for symbol, channel in list(self.subscriptions()):
-                if not self.server.listed(symbol):  # delisted: silence, like a real venue
+                if symbol not in listings or symbol in delisted:  # silence, like a real venue
                     continue
-                book = self.engine.book(self.server.name, symbol, stamp)
+                book = books.get(symbol)
+                if book is None:
+                    book = books[symbol] = engine.book(server.name, symbol, stamp)
                 key = (symbol, channel)
-                if self._sent_seq.get(key) == book.seq and not self.resend_due(channel):
+                if sent.get(key) == book.seq and not self.resend_due(channel):
                     continue
-                self._sent_seq[key] = book.seq
-                for frame in self.frames(book, channel):
-                    await self.send(frame)
+                sent[key] = book.seq
+                out += self.frames(book, channel)
+            # One write per round: hundreds of books cost one system call, not hundreds.
+            await self.send_frames(out)
 
     async def periodic(self) -> None:  # noqa: B027 - optional hook, default: nothing
         """Override for periodic server-side behaviour; runs for the session's lifetime."""
@@ -173,33 +186,6 @@ class Session(ABC):
     @abstractmethod
     def frames(self, book: TopOfBook, channel: str) -> list[str]:
         """The venue's push frames for ``book`` on ``channel``."""
-
-
-class _SimConnection(ServerConnection):
-    """A server connection that shows the client's control frames to its session."""
-
-    session: Session | None = None
-
-    def process_event(self, event: Event) -> None:
-        if (
-            self.session is not None
-            and isinstance(event, Frame)
-            and event.opcode in (Opcode.PING, Opcode.PONG)
-        ):
-            self.session.on_control_frame(event.opcode)
-        super().process_event(event)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        if self.session is not None:
-            received = self.protocol.close_rcvd
-            self.session.server.client_closes.append(
-                ClientClose(
-                    code=received.code if received is not None else None,
-                    reason=received.reason if received is not None else "",
-                    initiated_by_client=bool(self.protocol.close_rcvd_then_sent),
-                )
-            )
 
 
 class Served(ABC):
@@ -258,7 +244,7 @@ class SimVenueServer(Served):
             self.host,
             self.requested_port,
             process_request=self._process_request,
-            create_connection=_SimConnection,
+            create_connection=SimConnection,
             ping_interval=self.ping_interval_s,
             ping_timeout=self.ping_timeout_s,
             max_size=2**20,
@@ -384,7 +370,7 @@ class SimVenueServer(Served):
 
     async def _handle(self, ws: ServerConnection) -> None:
         session = self.new_session(ws)
-        if isinstance(ws, _SimConnection):
+        if isinstance(ws, SimConnection):
             ws.session = session
         self.sessions.add(session)
         self.connections_total += 1
