@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cryptows.analysis.stats import MarketStats
-from cryptows.commands.common import price_text
 from cryptows.config import AnalysisSettings
+from cryptows.numbers import price
 
 if TYPE_CHECKING:
     from cryptows.analysis.runner import Call, Outcome
@@ -46,7 +46,7 @@ def stats_table(stats: MarketStats) -> Table:
     for s in stats.symbols:
         table.add_row(
             s.symbol,
-            price_text(s.mid),
+            price(s.mid),
             _num(s.dispersion_bps, "{:.2f}"),
             _num(s.cross_spread_pct, "{:+.3f}"),
             _num(s.zscore, "{:+.2f}"),

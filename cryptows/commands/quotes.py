@@ -10,9 +10,10 @@ from typing import IO, Any
 
 import msgspec
 
-from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, price_text, venue_record
+from cryptows.commands.common import DEMO_BANNER, eprint, live_spec, venue_record
 from cryptows.commands.session import Output, run_session
 from cryptows.models import Quote, SymbolStatus, VenueStatus
+from cryptows.numbers import price
 from cryptows.service import LiveMarket, MarketEvent
 
 
@@ -134,10 +135,10 @@ class TableOutput(Output):
                 table.add_row(
                     q.symbol,
                     q.venue,
-                    price_text(q.bid),
-                    price_text(q.ask),
+                    price(q.bid),
+                    price(q.ask),
                     spread,
-                    price_text(q.last),
+                    price(q.last),
                     volume,
                     age,
                     style=None if q.usable else "dim strike",
@@ -145,7 +146,9 @@ class TableOutput(Output):
         lines: list[Table | Text] = [table]
         for h in snapshot.health:
             style = "green" if h.usable else "red"
-            detail = f" ({h.reason})" if h.reason else ""
+            detail = (
+                f" ({h.reason or h.connections_note})" if h.reason or h.connections_note else ""
+            )
             if h.retry_at_ms is not None and not h.usable:
                 detail += (
                     f" until {time.strftime('%H:%M:%S', time.localtime(h.retry_at_ms / 1000))}"
@@ -176,10 +179,17 @@ async def run_quotes(
     demo: bool,
     as_json: bool,
     duration: float | None,
+    all_symbols: bool = False,
+    quote: str | None = None,
 ) -> None:
     """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
+    from cryptows.commands.universe import check_all_options, expand_all
 
+    asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
     async with live_spec(symbols, venues, config, demo=demo) as spec:
+        if all_symbols:
+            spec = await expand_all(spec, asset)
+
         # spec.demo, not the flag: a config pointing at `cryptows sim` is labelled DEMO too.
         def make_output(market: LiveMarket) -> Output:
             if as_json:

@@ -9,35 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from cryptows.numbers import DASH, price
 from cryptows.venues import ADAPTERS
 
-DASH = "-"
-"""Shown where a value is unknown."""
+__all__ = ["DASH", "price"]  # re-exported: the dashboard's formats are all here
+
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 VENUE_ABBREVIATIONS: dict[str, str] = {name: cls.short_name for name, cls in ADAPTERS.items()}
 """Short venue names for narrow terminals (the health panel always shows full names)."""
-
-
-def price(value: float | None) -> str:
-    """A price with thousands separators and at least four significant digits.
-
-    Two places from 100 up (``96,962.15``), four from 1 up (``2.4561``), below 1 at least six
-    and enough for four significant digits (``0.321450``, ``0.000012340``).
-    """
-    if value is None or not math.isfinite(value):
-        return DASH
-    magnitude = abs(value)
-    if magnitude >= 100:
-        places = 2
-    elif magnitude >= 1:
-        places = 4
-    elif magnitude == 0:
-        places = 2
-    else:
-        places = min(12, max(6, 3 - math.floor(math.log10(magnitude))))
-    return f"{value:,.{places}f}"
 
 
 def pct(value: float | None, places: int = 2) -> str:

@@ -26,7 +26,7 @@ def _quote(venue: str, symbol: str, bid: float, ask: float, at: int = NOW - 1500
 def _market() -> LiveMarket:
     market = LiveMarket(
         load_settings(None),
-        parse_symbols(["BTCUSDT", "DOGEUSDT"]),
+        parse_symbols(["BTCUSDT", "DOGEUSDT", "PEPEUSDT"]),
         ("binance", "okx"),
         demo=True,
         clock=lambda: NOW,
@@ -34,6 +34,7 @@ def _market() -> LiveMarket:
     market.put(_quote("binance", "BTCUSDT", 96_962.15, 96_962.16))
     market.put(_quote("okx", "BTCUSDT", 96_960.0, 96_961.0))
     market.put(_quote("binance", "DOGEUSDT", 0.321451, 0.321462))
+    market.put(_quote("binance", "PEPEUSDT", 0.000004341, 0.000004342))
     market.put(VenueStatus(venue="okx", state=VenueState.BACKOFF, reason="connection lost",
                            ts_ms=NOW - 100, retry_at_ms=NOW + 4000))  # fmt: skip
     market.put(SymbolStatus(venue="okx", symbol="DOGEUSDT", message="not listed on okx"))
@@ -61,6 +62,9 @@ def test_the_live_table_shows_every_quote_whole_and_marks_stale_ones() -> None:
     assert "STALE" in btc_okx
     doge = next(ln for ln in lines if "DOGEUSDT" in ln and "binance" in ln)
     assert "0.321451" in doge
+    pepe = next(ln for ln in lines if "PEPEUSDT" in ln and "binance" in ln)
+    assert "0.000004341" in pepe  # four significant digits, never "0.000004"
+    assert "0.000004342" in pepe
     okx_health = next(ln for ln in lines if ln.startswith("okx"))
     assert "connecting" in okx_health  # the feed's own health (not started here)
     assert "includes clock offset" in text
