@@ -169,6 +169,10 @@ class VenueStatus(msgspec.Struct, frozen=True, kw_only=True):
     """Wall-clock ms of the change."""
     retry_at_ms: int | None = None
     """When backing off: wall-clock ms of the next attempt."""
+    symbols: tuple[str, ...] = ()
+    """Non-empty: the change is one connection's, of a venue split over several, carrying these
+    canonical symbols; it applies to them alone (the venue's own state comes in statuses
+    without symbols: see :mod:`cryptows.feed.shards`)."""
 
 
 class SymbolStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -206,11 +210,24 @@ class VenueHealth(msgspec.Struct, frozen=True, kw_only=True):
     last_error: str = ""
     symbol_errors: tuple[tuple[str, str], ...] = ()
     """(symbol, message) for symbols this venue cannot stream."""
+    connections: int = 1
+    """How many connections the venue's symbols are split over (its per-connection limit)."""
+    live_connections: int | None = None
+    """How many of them are live (``None`` with a single connection: see ``state``)."""
 
     @property
     def usable(self) -> bool:
         """Whether this venue's quotes may be used (connected, subscribed, heartbeat fine)."""
         return self.state is VenueState.LIVE
+
+    @property
+    def connections_note(self) -> str:
+        """``""`` for a venue on one connection, else ``3 conns`` or ``2/3 conns live``."""
+        n = self.connections
+        if n <= 1:
+            return ""
+        live = self.live_connections
+        return f"{n} conns" if live is None or live == n else f"{live}/{n} conns live"
 
 
 FeedEvent = Quote | VenueStatus | SymbolStatus

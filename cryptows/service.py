@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 import msgspec
@@ -35,7 +35,9 @@ from cryptows.config import Settings
 from cryptows.crash import first_error, internal_error
 from cryptows.errors import CryptowsError, UsageError
 from cryptows.feed.buffer import FeedBuffer
+from cryptows.feed.listing import SymbolLists
 from cryptows.feed.manager import BackgroundTask, FeedManager
+from cryptows.feed.shards import ConnectGate
 from cryptows.market.aggregator import Aggregator
 from cryptows.market.listing import Listings
 from cryptows.market.types import ArbEvent, Snapshot
@@ -81,7 +83,7 @@ class MarketService(Protocol):
         """Watch one more symbol (any accepted spelling); returns its canonical form.
 
         Raises ``SymbolError`` for a malformed symbol and ``UsageError`` when it is already
-        watched or a venue cannot carry one more. Subscriptions follow in the background.
+        watched. Subscriptions follow in the background.
         """
         ...
 
@@ -155,6 +157,10 @@ class LiveMarket(BackgroundTask):
         demo: The endpoints are the embedded simulator's (shown in every snapshot).
         gross: Arbitrage on the gross spread instead of net of taker fees.
         clock: Wall-clock milliseconds (tests pass a fixed one).
+        venue_symbols: Venue -> the symbols to stream there, when not all of ``symbols``
+            (``--all``: what each venue lists); a symbol added later goes to every venue.
+        lists: The venues' symbol lists already read (``--all``), so the feed reads them again
+            only once they are old.
     """
 
     def __init__(
@@ -166,8 +172,18 @@ class LiveMarket(BackgroundTask):
         demo: bool = False,
         gross: bool = False,
         clock: Callable[[], int] = wall_ms,
+        venue_symbols: Mapping[str, Sequence[Symbol]] | None = None,
+        lists: SymbolLists | None = None,
     ) -> None:
         self.settings = settings
+        self._venue_symbols = (
+            {v: tuple(venue_symbols.get(v, symbols)) for v in venues or settings.enabled_venues}
+            if venue_symbols is not None
+            else None
+        )
+        self._lists = lists if lists is not None else SymbolLists()
+        self._gates: dict[str, ConnectGate] = {}
+        """The venues' connection budgets, kept across the feed's restarts."""
         self._venues = tuple(venues) if venues is not None else settings.enabled_venues
         self._symbols = tuple(dict.fromkeys(symbols))
         if not self._symbols:
@@ -187,7 +203,7 @@ class LiveMarket(BackgroundTask):
             confirm_ms=arb.confirm_ms,
             demo=demo,
         )
-        self._manager = self._new_manager()  # validates venues, symbols and capacity now
+        self._manager = self._new_manager()  # validates venues and symbols now
         self._subscribers: list[Subscription] = []
         self._listings = Listings(self._venues, (s.canonical for s in self._symbols))
         self._notices: list[str] = []
@@ -339,10 +355,24 @@ class LiveMarket(BackgroundTask):
     # -- internals --------------------------------------------------------------------------
 
     def _new_manager(self) -> FeedManager:
-        return FeedManager(self.settings, self._symbols, self._venues, sink=self)
+        return FeedManager(
+            self.settings,
+            self._symbols,
+            self._venues,
+            sink=self,
+            venue_symbols=self._venue_symbols,
+            lists=self._lists,
+            gates=self._gates,
+        )
 
     def _set_symbols(self, symbols: tuple[Symbol, ...]) -> None:
-        FeedManager(self.settings, symbols, self._venues)  # capacity check; raises UsageError
+        FeedManager(self.settings, symbols, self._venues)  # validates; raises UsageError
+        if self._venue_symbols is not None:
+            added = tuple(s for s in symbols if s not in self._symbols)
+            self._venue_symbols = {
+                venue: tuple(s for s in mine if s in symbols) + added
+                for venue, mine in self._venue_symbols.items()
+            }
         self._symbols = symbols
         self._publish(self.aggregator.set_symbols(symbols, self.clock()))
         self._resubscribe.set()

@@ -311,7 +311,8 @@ def render_arb(snapshot: Snapshot, view: LiveArbOutput) -> Any:
         )
     parts.append(closed)
     states = "  ".join(
-        f"{h.venue} {h.state.value}" + (f" ({h.reason})" if h.reason else "")
+        f"{h.venue} {h.state.value}"
+        + (f" ({h.reason or h.connections_note})" if h.reason or h.connections_note else "")
         for h in snapshot.health
     )
     parts.append(Text(states))
@@ -336,11 +337,18 @@ async def run_arb(
     duration: float | None,
     demo: bool,
     as_json: bool,
+    all_symbols: bool = False,
+    quote: str | None = None,
 ) -> None:
     """Scan for cross-venue arbitrage until Ctrl-C or ``duration`` (closing what is open)."""
+    from cryptows.commands.universe import check_all_options, expand_all
+
+    asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
     extra = {"arb.threshold_pct": threshold, "arb.max_quote_age_ms": max_age_ms}
     async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
         check_threshold(spec.settings.arb.threshold_pct)
+        if len(spec.venues) >= 2 and all_symbols:
+            spec = await expand_all(spec, asset)
         if len(spec.venues) < 2:
             raise UsageError(
                 f"arbitrage needs at least two venues, got {', '.join(spec.venues)}; "

@@ -14,10 +14,12 @@ from cryptows.commands.options import (
     PANEL_ARB,
     PANEL_VENUES,
     VENUE_LIST,
+    AllOption,
     ConfigOption,
     DemoOption,
     DurationOption,
     LogFileOption,
+    QuoteOption,
     ScreenLogFileOption,
     ScreenVerboseOption,
     SymbolsArgument,
@@ -33,6 +35,8 @@ def watch(
     symbols: SymbolsArgument = None,
     threshold: ThresholdOption = None,
     venues: VenuesOption = None,
+    all_symbols: AllOption = False,
+    quote: QuoteOption = None,
     demo: DemoOption = False,
     config: ConfigOption = None,
     verbose: ScreenVerboseOption = 0,
@@ -49,16 +53,31 @@ def watch(
     Ctrl-P command palette (themes). The watchlist, sort, theme and threshold are remembered
     between runs; symbols given here replace the saved watchlist.
 
+    With --all, every symbol at least two venues list (--quote USDT: only USDT pairs); the
+    saved watchlist is left as it was.
+
     Example: [bold]cryptows watch --demo BTCUSDT ETHUSDT SOLUSDT[/]
     """
     from cryptows.commands.watch import run_watch
 
-    run_async(run_watch(symbols, venues, config, threshold=threshold, demo=demo))
+    run_async(
+        run_watch(
+            symbols,
+            venues,
+            config,
+            threshold=threshold,
+            demo=demo,
+            all_symbols=all_symbols,
+            quote=quote,
+        )
+    )
 
 
 def quotes(
     symbols: SymbolsArgument = None,
     venues: VenuesOption = None,
+    all_symbols: AllOption = False,
+    quote: QuoteOption = None,
     demo: DemoOption = False,
     as_json: Annotated[
         bool, json_option("NDJSON on stdout, one object per line: [bold]type[/] quote or venue.")
@@ -77,7 +96,18 @@ def quotes(
     """
     from cryptows.commands.quotes import run_quotes
 
-    run_async(run_quotes(symbols, venues, config, demo=demo, as_json=as_json, duration=duration))
+    run_async(
+        run_quotes(
+            symbols,
+            venues,
+            config,
+            demo=demo,
+            as_json=as_json,
+            duration=duration,
+            all_symbols=all_symbols,
+            quote=quote,
+        )
+    )
 
 
 def arb(
@@ -103,6 +133,8 @@ def arb(
         ),
     ] = None,
     venues: VenuesOption = None,
+    all_symbols: AllOption = False,
+    quote: QuoteOption = None,
     demo: DemoOption = False,
     as_json: Annotated[
         bool,
@@ -131,6 +163,9 @@ def arb(
     live, or its quote is older than --max-age), leg_gone (a leg's quote was removed: symbol
     unlisted or unwatched, or that side of the book empty) or run_end (Ctrl-C, --duration).
 
+    With --all, every symbol listed on at least two of the venues (--quote USDT: only USDT
+    pairs), read from their symbol lists at start.
+
     Example: [bold]cryptows arb --demo --threshold 0.1[/]
     """
     from cryptows.commands.arb import run_arb
@@ -146,6 +181,8 @@ def arb(
             duration=duration,
             demo=demo,
             as_json=as_json,
+            all_symbols=all_symbols,
+            quote=quote,
         )
     )
 

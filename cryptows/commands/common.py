@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptows import config as cfg
 from cryptows import logs
@@ -19,6 +19,9 @@ from cryptows.crash import internal_error
 from cryptows.errors import CryptowsError, UsageError
 from cryptows.models import VenueHealth, VenueStatus
 from cryptows.symbols import Symbol, parse_symbols
+
+if TYPE_CHECKING:
+    from cryptows.feed.listing import SymbolLists
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ class RunSpec:
     demo: bool
     """The venues are simulated: ``--demo`` (the embedded simulator), or a config saying so
     (``demo = true``, as ``cryptows sim --write-config`` writes). Every output says DEMO."""
+    venue_symbols: Mapping[str, tuple[Symbol, ...]] | None = None
+    """Venue -> its own symbols, when not all of :attr:`symbols` (``--all``)."""
+    lists: SymbolLists | None = None
+    """The venues' symbol lists already read (``--all``), handed to the feed."""
 
 
 def parse_venues(text: str | None) -> list[str] | None:
@@ -177,20 +184,13 @@ async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
             signal.signal(sig, previous)
 
 
-def price_text(value: float | None) -> str:
-    """A price with a stable number of decimals, so table columns line up as they tick."""
-    if value is None:
-        return "-"
-    places = 2 if value >= 100 else 4 if value >= 1 else 6
-    return f"{value:,.{places}f}"
-
-
 def summary_line(health: VenueHealth) -> str:
     """One line per venue for stderr at exit."""
     lag = f", lag p50 {health.lag_p50_ms:.0f} ms" if health.lag_p50_ms is not None else ""
     error = f", last error: {health.last_error}" if health.last_error else ""
+    conns = f" ({health.connections_note})" if health.connections_note else ""
     return (
-        f"{health.venue}: {health.state.value}, {health.messages} msgs, "
+        f"{health.venue}: {health.state.value}{conns}, {health.messages} msgs, "
         f"{health.bad_frames} bad, {health.reconnects} reconnects{lag}{error}"
     )
 
@@ -211,6 +211,8 @@ def venue_record(status: VenueStatus, *, demo: bool) -> dict[str, Any]:
     }
     if status.retry_at_ms is not None:
         record["retry_at_ms"] = status.retry_at_ms
+    if status.symbols:  # one connection of a venue split over several: these symbols only
+        record["symbols"] = list(status.symbols)
     if demo:
         record["demo"] = True
     return record

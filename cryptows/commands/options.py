@@ -84,6 +84,25 @@ VenuesOption = Annotated[
         rich_help_panel=PANEL_VENUES,
     ),
 ]
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Every symbol listed on at least two of the venues, from their symbol lists "
+        "(read once at start; a venue whose list cannot be read is left out). Takes no SYMBOL.",
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
+QuoteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--quote",
+        metavar="ASSET",
+        help="With --all: only symbols quoted in ASSET, e.g. [bold]USDT[/] (USD is not USDT).",
+        show_default=False,
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
 DemoOption = Annotated[
     bool,
     typer.Option(

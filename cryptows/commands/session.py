@@ -22,7 +22,7 @@ from cryptows.commands.common import (
 )
 from cryptows.crash import first_error
 from cryptows.errors import RuntimeFailure
-from cryptows.models import VenueHealth, VenueStatus
+from cryptows.models import VenueHealth, VenueState, VenueStatus
 from cryptows.service import LiveMarket, MarketEvent, MarketNotice, Subscription
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,15 @@ async def run_session(
     async with stop_on_signals() as stop:
         if spec.demo:
             eprint(f"cryptows: {DEMO_BANNER}")
-        market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo, gross=gross)
+        market = LiveMarket(
+            spec.settings,
+            spec.symbols,
+            spec.venues,
+            demo=spec.demo,
+            gross=gross,
+            venue_symbols=spec.venue_symbols,
+            lists=spec.lists,
+        )
         output = make_output(market)
         events = market.subscribe(quotes=output.wants_quotes)
         with bugs_reported("the output"):
@@ -172,13 +180,42 @@ async def _offline_hint(market: LiveMarket) -> None:
         eprint(f"cryptows: {hint}")
 
 
+class ConnectionTrouble:
+    """Which of a split venue's connections' states are worth a line.
+
+    A venue split over several connections reports each connection's changes (scoped to its
+    symbols) besides its own: a line per connection coming up would bury the venue's. Shown:
+    a connection leaving ``live``, and its way back to ``live``; not its first steps.
+    """
+
+    _QUIET = frozenset({VenueState.CONNECTING, VenueState.LIVE, VenueState.STOPPED})
+
+    def __init__(self) -> None:
+        self._troubled: set[tuple[str, tuple[str, ...]]] = set()
+
+    def shown(self, status: VenueStatus) -> bool:
+        if not status.symbols:
+            return True  # the venue's own state
+        key = (status.venue, status.symbols)
+        if status.state not in self._QUIET:
+            self._troubled.add(key)
+            return True
+        if status.state is VenueState.LIVE and key in self._troubled:
+            self._troubled.discard(key)
+            return True
+        return False
+
+
 async def _consume(events: Subscription, output: Output, stop: asyncio.Event) -> None:
+    trouble = ConnectionTrouble()
     try:
         async for event in events:
             if isinstance(event, MarketNotice):  # diagnostics: stderr, whatever the output
                 eprint(f"cryptows: warning: {event.message}")
                 continue
             if isinstance(event, VenueStatus):
+                if not trouble.shown(event):
+                    continue
                 reason = f": {event.reason}" if event.reason else ""
                 log.info("%s %s%s", event.venue, event.state.value, reason)
             output.write(event)

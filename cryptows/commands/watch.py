@@ -33,22 +33,37 @@ async def run_watch(
     threshold: float | None,
     demo: bool,
     state_path: Path | None = None,
+    all_symbols: bool = False,
+    quote: str | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the exit code.
 
     Symbols: those given, else the watchlist saved by the last run, else the config's. The
     threshold: ``--threshold``, else the one last set in the dashboard, else the config's.
     """
+    from cryptows.commands.universe import check_all_options, expand_all
     from cryptows.tui.factory import make_app
 
+    asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
     state = load_watch_state(state_path)
     saved, warning = _saved_symbols(state)
     chosen = list(symbols) if symbols else (saved or None)
+    if all_symbols:
+        chosen = None
     if threshold is not None:
         check_threshold(threshold)
     extra = {"arb.threshold_pct": threshold if threshold is not None else state.threshold_pct}
     async with live_spec(chosen, venues, config, demo=demo, extra=extra) as spec:
-        market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo)
+        if all_symbols:
+            spec = await expand_all(spec, asset)
+        market = LiveMarket(
+            spec.settings,
+            spec.symbols,
+            spec.venues,
+            demo=spec.demo,
+            venue_symbols=spec.venue_symbols,
+            lists=spec.lists,
+        )
         notes = "; ".join(w for w in (state.warning, warning) if w)
         app = make_app(
             market,
@@ -56,6 +71,7 @@ async def run_watch(
             state=state,
             warning=notes,
             analysis=spec.settings.analysis,
+            saved_symbols=tuple(saved) if all_symbols else None,
         )
         async with market:
             with bugs_reported("the dashboard"):

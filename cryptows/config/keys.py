@@ -142,6 +142,14 @@ VENUE_KEYS: Final = (
         "0 = use [feed] dead_after_s",
         default=0.0,
     ),
+    VenueKey(
+        "max_symbols_per_connection",
+        checks.count,
+        "most symbols streamed on one connection; more symbols open more connections (each "
+        "with its own liveness and reconnects); 0 = the venue's documented limit, which a "
+        "larger value cannot exceed",
+        default=0,
+    ),
 )
 """The keys of each ``[venues.<name>]`` table, in display order."""
 

@@ -40,6 +40,9 @@ class VenueSettings:
     """Spot taker fee in percent, subtracted per leg for net arbitrage."""
     dead_after_s: float
     """This venue's liveness bound in seconds (>= 1); 0 = ``[feed] dead_after_s``."""
+    max_symbols_per_connection: int = 0
+    """Most symbols on one connection (more open more connections); 0 = the venue's documented
+    limit (``VenueLimits.max_topics_per_connection // topics_per_symbol``), never more."""
 
 
 @dataclass(frozen=True, slots=True)

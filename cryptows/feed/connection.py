@@ -41,7 +41,9 @@ from cryptows.clock import wall_ms
 from cryptows.config import FeedSettings, VenueSettings
 from cryptows.feed.dial import Endpoint, describe, ws_failure
 from cryptows.feed.health import HealthTracker
+from cryptows.feed.listing import SymbolLists
 from cryptows.feed.liveness import Liveness, SendGate
+from cryptows.feed.shards import ConnectGate
 from cryptows.feed.subscriptions import Send, Subscriptions
 from cryptows.models import (
     BadFrame,
@@ -111,9 +113,18 @@ class VenueConnection:
         http: aiohttp.ClientSession,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        label: str | None = None,
+        gate: ConnectGate | None = None,
+        lists: SymbolLists | None = None,
     ) -> None:
         self.adapter_cls = adapter_cls
         self.name = adapter_cls.name
+        self.label = label or self.name
+        """This connection in logs and task names: ``binance``, or ``binance#2`` for the
+        second of a venue's several connections."""
+        limits = adapter_cls.limits
+        self.gate = gate or ConnectGate(limits.max_connects, limits.connect_window_s)
+        """Paces this venue's connection attempts (shared by all its connections)."""
         self.venue = venue
         self.feed = feed
         self.sink = sink
@@ -133,6 +144,7 @@ class VenueConnection:
             health=self.health,
             put=sink.put,
             http=http,
+            lists=lists,
         )
         self._live_since: float | None = None
 
@@ -174,13 +186,14 @@ class VenueConnection:
             while True:
                 self._live_since = None
                 self.liveness.last_rx = None
+                await self._paced()
                 try:
                     await self._attempt()
                     failure = _Reconnect("connection ended")
                 except _Reconnect as exc:
                     failure = exc
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the venue for good
-                    log.exception("%s: unexpected error in the connection loop", self.name)
+                    log.exception("%s: unexpected error in the connection loop", self.label)
                     failure = _Reconnect(f"internal error: {describe(exc)}")
                 stable = self._was_stable()
                 if stable:
@@ -196,6 +209,21 @@ class VenueConnection:
                 self.health.reconnects += 1
         finally:
             self._publish(VenueState.STOPPED, "")
+
+    async def _paced(self) -> None:
+        """Wait for the venue's connection budget (:class:`ConnectGate`), saying so if it
+        makes this connection wait."""
+        wait = self.gate.delay()
+        if wait > 0:
+            limits = self.adapter_cls.limits
+            self._publish(  # not an error: connecting, as soon as the venue allows
+                VenueState.CONNECTING,
+                f"paced: {self.name} allows {limits.max_connects} new connections per "
+                f"{limits.connect_window_s:g} s",
+                retry_at_ms=wall_ms() + round(wait * 1000),
+            )
+            log.info("%s: waiting %.1f s for the venue's connection budget", self.label, wait)
+        await self.gate.acquire()
 
     async def _attempt(self) -> None:
         self._publish(VenueState.CONNECTING, "")
@@ -216,6 +244,10 @@ class VenueConnection:
                 self.venue.ws_url,
                 open_timeout=self.feed.open_timeout_s,
                 ping_interval=None,  # pings are ours (Liveness.probe): their pongs prove liveness
+                # No permessage-deflate: no venue requires it (the extension is only ever
+                # offered by the client, RFC 7692), and inflating every frame costs more CPU
+                # than loopback-fast market data can afford (issue 19: python -m cryptows.bench).
+                compression=None,
                 max_size=MAX_FRAME_BYTES,
                 close_timeout=CLOSE_TIMEOUT_S,
                 proxy=endpoint.proxy,

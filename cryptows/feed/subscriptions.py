@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 
-from cryptows.feed.dial import rest_failure, rest_proxy_for
 from cryptows.feed.health import HealthTracker
+from cryptows.feed.listing import ListUnavailable, SymbolLists
 from cryptows.models import FeedEvent, SubscriptionError
 from cryptows.symbols import Symbol, listed_alternatives
-from cryptows.venues.base import FrameError, VenueAdapter
+from cryptows.venues.base import VenueAdapter
 
 Send = Callable[[str], Awaitable[None]]
 """Sends one client frame on the open connection (through its send gate)."""
@@ -45,6 +45,7 @@ class Subscriptions:
         health: HealthTracker,
         put: Callable[[FeedEvent], None],
         http: aiohttp.ClientSession,
+        lists: SymbolLists | None = None,
     ) -> None:
         self.adapter_cls = adapter_cls
         self.name = adapter_cls.name
@@ -59,6 +60,8 @@ class Subscriptions:
         self.put = put
         """Where symbol problems (and their clearing) go."""
         self.http = http
+        self.lists = lists if lists is not None else SymbolLists()
+        """Where the venue's symbol list is read (shared by the venue's connections)."""
         self.symbols: tuple[Symbol, ...] = ()
         """The symbols actually subscribed (requested minus those the venue does not list)."""
         self.validated = False
@@ -133,18 +136,10 @@ class Subscriptions:
     async def validate(self) -> None:
         """Drop symbols the venue's REST list does not have (module docstring). If the list
         cannot be had, subscribe to everything and let the venue's own errors speak."""
-        adapter = self.adapter_cls()
-        url = self.rest_url.rstrip("/") + adapter.rest_symbols_path
         try:
-            timeout = aiohttp.ClientTimeout(total=self.open_timeout_s)
-            async with self.http.get(url, timeout=timeout, proxy=rest_proxy_for(url)) as resp:
-                body = await resp.read()
-                if resp.status != 200:
-                    raise FrameError(f"HTTP {resp.status}")
-            listed = adapter.parse_symbol_list(body)
-        except (aiohttp.ClientError, TimeoutError, FrameError, OSError) as exc:
-            why = rest_failure(exc, url, self.open_timeout_s)
-            self.health.last_error = f"symbol list unavailable ({why}); not validated"
+            listed = await self.lists.get(self.http, self.name, self.rest_url, self.open_timeout_s)
+        except ListUnavailable as exc:
+            self.health.last_error = f"symbol list unavailable ({exc}); not validated"
             self.symbols = self.requested
             return
         self.validated = True

@@ -236,7 +236,9 @@ class Aggregator:
             slot.recv_ms = slot.recv_wall_ms
         usability = self._usability
         if usability.max_quote_age_ms > 0:
-            slot.usable, slot.stale_reason = usability.check(venue, slot.recv_wall_ms, now)
+            slot.usable, slot.stale_reason = usability.check(
+                venue, state.symbol, slot.recv_wall_ms, now
+            )
             # Other legs of the group may have aged out since the last tick: flag them first so
             # no pair is judged on a quote that is too old.
             events: list[ArbEvent] = []
@@ -247,7 +249,9 @@ class Aggregator:
             events.extend(self.engine.update(legs, key, now))
         else:
             if venue in usability.troubled:
-                slot.usable, slot.stale_reason = usability.check(venue, slot.recv_wall_ms, now)
+                slot.usable, slot.stale_reason = usability.check(
+                    venue, state.symbol, slot.recv_wall_ms, now
+                )
             elif not slot.usable:  # (a venue never troubled: its slot was created usable)
                 slot.usable, slot.stale_reason = True, ""
             events = self.engine.update(legs, slot.key, now)
@@ -370,7 +374,7 @@ class Aggregator:
     ) -> None:
         """Refresh one leg's usable flag and reason at ``now``; re-check its pairs on a flip."""
         leg = legs[key]
-        usable, reason = self._usability.check(key[0], leg.recv_wall_ms, now)
+        usable, reason = self._usability.check(key[0], key[1], leg.recv_wall_ms, now)
         flipped = usable != leg.usable
         leg.usable, leg.stale_reason = usable, reason
         if flipped:
@@ -392,7 +396,7 @@ class Aggregator:
         for venue, q in state.quotes.items():
             if q.bid is None or q.ask is None:
                 continue
-            if not self._usability.check(venue, q.recv_wall_ms, now)[0]:
+            if not self._usability.check(venue, state.symbol, q.recv_wall_ms, now)[0]:
                 continue
             total += (q.bid + q.ask) / 2
             count += 1

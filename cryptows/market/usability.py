@@ -4,6 +4,10 @@ Rules (see also :mod:`cryptows.market.aggregator`): a quote is usable unless its
 :class:`~cryptows.models.VenueStatus` is not ``LIVE`` (a venue with no status yet counts as live:
 quotes only arrive on live connections), or it was received before the venue last left ``LIVE``
 (live again, but no fresh quote yet), or ``max_quote_age_ms > 0`` and it is older than that.
+
+A status naming symbols (``VenueStatus.symbols``: one connection of a venue split over several)
+applies the same rules to those (venue, symbol) quotes alone; the venue's other quotes keep
+the venue's own state.
 """
 
 from __future__ import annotations
@@ -26,13 +30,20 @@ class Usability:
         """Venue -> why its quotes are not usable, for venues whose last state is not live."""
         self._down_since: dict[str, int] = {}
         """Venue -> when it last left LIVE: quotes received before then are not reused."""
+        self._symbol_block: dict[tuple[str, str], str] = {}
+        """(venue, symbol) -> why, for symbols whose connection's last state is not live."""
+        self._symbol_down_since: dict[tuple[str, str], int] = {}
+        """(venue, symbol) -> when its connection last left LIVE."""
         self.troubled: set[str] = set()
         """The venues that ever left LIVE: for any other, with no ``max_quote_age_ms``, a quote
         is usable without a :meth:`check` (the hot path asks this first)."""
 
     def on_status(self, status: VenueStatus) -> None:
-        """Record a venue's new state."""
+        """Record a venue's new state (or, with ``status.symbols``, one of its connections')."""
         venue = status.venue
+        if status.symbols:
+            self._on_connection_status(status)
+            return
         self._status[venue] = status
         if status.state is VenueState.LIVE:
             self._block.pop(venue, None)
@@ -42,10 +53,25 @@ class Usability:
             self._block[venue] = f"{text}: {status.reason}" if status.reason else text
             self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))
 
-    def check(self, venue: str, recv_ms: int, now: int) -> tuple[bool, str]:
-        """Whether ``venue``'s quote received at ``recv_ms`` is usable at ``now``; if not, why:
-        the venue's state (``"binance backing off: closed by venue with code 1001"``),
-        ``"binance: no fresh quote since it reconnected"`` or ``"quote older than 5000 ms"``."""
+    def _on_connection_status(self, status: VenueStatus) -> None:
+        venue = status.venue
+        keys = [(venue, symbol) for symbol in status.symbols]
+        if status.state is VenueState.LIVE:
+            for key in keys:
+                self._symbol_block.pop(key, None)
+            return
+        self.troubled.add(venue)
+        text = f"{venue} {status.state.value}"
+        reason = f"{text}: {status.reason}" if status.reason else text
+        for key in keys:
+            self._symbol_block[key] = reason
+            self._symbol_down_since[key] = max(status.ts_ms, self._symbol_down_since.get(key, 0))
+
+    def check(self, venue: str, symbol: str, recv_ms: int, now: int) -> tuple[bool, str]:
+        """Whether ``venue``'s quote of ``symbol`` received at ``recv_ms`` is usable at ``now``;
+        if not, why: the venue's (or the symbol's connection's) state (``"binance backing off:
+        closed by venue with code 1001"``), ``"binance: no fresh quote since it reconnected"``
+        or ``"quote older than 5000 ms"``."""
         blocked = self._block.get(venue)
         if blocked is not None:
             return False, blocked
@@ -53,6 +79,14 @@ class Usability:
         if down is not None and recv_ms <= down:
             # Live again, but this quote predates the outage: wait for a fresh one.
             return False, f"{venue}: no fresh quote since it reconnected"
+        if self._symbol_down_since:
+            key = (venue, symbol)
+            blocked = self._symbol_block.get(key)
+            if blocked is not None:
+                return False, blocked
+            down = self._symbol_down_since.get(key)
+            if down is not None and recv_ms <= down:
+                return False, f"{venue}: no fresh quote since it reconnected"
         if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
             return False, f"quote older than {self.max_quote_age_ms} ms"
         return True, ""

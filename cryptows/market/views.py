@@ -15,8 +15,8 @@ import msgspec
 
 from cryptows.market.types import BestPrice, MidSample, SymbolSummary, SymbolView, VenueQuote
 
-UsabilityCheck = Callable[[str, int, int], tuple[bool, str]]
-"""``(venue, recv_ms, now) -> (usable, reason)``: see :meth:`.usability.Usability.check`."""
+UsabilityCheck = Callable[[str, str, int, int], tuple[bool, str]]
+"""``(venue, symbol, recv_ms, now) -> (usable, reason)``: see :meth:`.usability.Usability.check`."""
 
 
 class QuoteFields(Protocol):
@@ -64,7 +64,7 @@ def symbol_view(
     newest: tuple[int, float] | None = None
     for venue in sorted(quotes):
         q = quotes[venue]
-        usable, reason = usability(venue, q.recv_wall_ms, now)
+        usable, reason = usability(venue, symbol, q.recv_wall_ms, now)
         vq = VenueQuote(
             venue=venue,
             symbol=symbol,

@@ -73,8 +73,11 @@ class CryptowsApp(App[None]):
         on_refreshed: Callable[[Snapshot], None] | None = None,
         warning: str = "",
         analysis: AnalysisSettings | None = None,
+        saved_symbols: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__()
+        self._saved_symbols = saved_symbols
+        """Saved as the watchlist instead of the market's symbols (``watch --all``)."""
         self.analysis = AnalysisLauncher(analysis)
         self.market = market
         """The market shown (shared with the CLI; the app only reads it and sends user edits)."""
@@ -257,7 +260,7 @@ class CryptowsApp(App[None]):
     def _save(self) -> None:
         """Write the saved state if it changed; a failure is a warning, never a crash."""
         state = WatchState(
-            symbols=self.market.symbols,
+            symbols=self.market.symbols if self._saved_symbols is None else self._saved_symbols,
             sort=self.sort_mode,
             theme=self.theme,
             threshold_pct=self._threshold,

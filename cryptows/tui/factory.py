@@ -22,6 +22,7 @@ def make_app(
     on_refreshed: Callable[[Snapshot], None] | None = None,
     warning: str = "",
     analysis: AnalysisSettings | None = None,
+    saved_symbols: tuple[str, ...] | None = None,
 ) -> CryptowsApp:
     """The dashboard over ``market``.
 
@@ -39,6 +40,8 @@ def make_app(
         warning: Shown as a warning notification once the app starts (e.g. the saved state's
             warning: a caller passing ``state`` passes its warning here; when the factory
             loads the state itself, the loaded state's warning is shown too).
+        saved_symbols: The watchlist to save instead of the market's symbols (``--all``
+            leaves the saved watchlist as it was).
     """
     path = state_path if state_path is not None else default_state_path()
     if state is None:
@@ -53,4 +56,5 @@ def make_app(
         on_refreshed=on_refreshed,
         warning=warning,
         analysis=analysis,
+        saved_symbols=saved_symbols,
     )

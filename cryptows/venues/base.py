@@ -93,6 +93,15 @@ class VenueLimits:
     """Most topics on one connection; beyond it the feed must open another connection."""
     min_send_interval_s: float
     """Least time between two client messages on one connection (rate limit)."""
+    max_connects: int = 0
+    """Most connection attempts in any :attr:`connect_window_s` (the venue's per-IP limit on
+    opening connections, with a margin); 0 = no limit."""
+    connect_window_s: float = 0.0
+    """The window :attr:`max_connects` counts over, in seconds."""
+
+    def symbols_per_connection(self, topics_per_symbol: int) -> int:
+        """Most symbols one connection carries, at ``topics_per_symbol`` topics each."""
+        return max(1, self.max_topics_per_connection // max(1, topics_per_symbol))
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,6 +280,9 @@ class BinanceAdapter(VenueAdapter):
         max_topics_per_request=200,
         max_topics_per_connection=1024,
         min_send_interval_s=0.25,  # 5 incoming messages/s per connection, with a margin
+        # 300 connection attempts per 5 minutes per IP (web-socket-streams, "WebSocket Limits").
+        max_connects=250,
+        connect_window_s=300.0,
     )
     topics_per_symbol: ClassVar[int] = 2
     # An invalid stream fails the whole SUBSCRIBE, so the feed resubscribes the others.

@@ -276,6 +276,10 @@ class BybitAdapter(VenueAdapter):
         # No client message rate is documented for public streams; 10 messages/s keeps a
         # 250-symbol connection's 50 subscribe requests to 5 s without bursting.
         min_send_interval_s=0.1,
+        # "Do not establish more than 500 connections within a 5-minute window" per IP
+        # (v5/rate-limit, WebSocket IP limit).
+        max_connects=400,
+        connect_window_s=300.0,
     )
     topics_per_symbol: ClassVar[int] = 2
     # The docs do not say whether one bad topic fails the rest of its request; assume it does

@@ -237,6 +237,10 @@ class CoinbaseAdapter(VenueAdapter):
         # 100 client messages/s per IP: 20/s per connection leaves room for five connections
         # subscribing at once (plus protocol pings) without reaching the limit.
         min_send_interval_s=0.05,
+        # 8 requests per second per IP, bursts of 20 (exchange/websocket-feed/rate-limits);
+        # half of it for connections, the rest for their subscribe messages.
+        max_connects=4,
+        connect_window_s=1.0,
     )
     topics_per_symbol: ClassVar[int] = 2
     rejects_whole_request: ClassVar[bool] = True

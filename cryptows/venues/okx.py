@@ -243,6 +243,9 @@ class OkxAdapter(VenueAdapter):
         # connection for the initial subscription, a short spacing is safe; 0.5 s also stays
         # below the 3-per-second connection-attempt rate in case the server counts alike.
         min_send_interval_s=0.5,
+        # 3 connection requests per second per IP (docs-v5, WebSocket connection limit).
+        max_connects=2,
+        connect_window_s=1.0,
     )
     topics_per_symbol: ClassVar[int] = 1
     sample_quote_frame: ClassVar[bytes] = (

@@ -103,6 +103,7 @@ def test_a_new_adapter_needs_no_config_edit(tmp_path: Path) -> None:
         "rest_url": "https://api.kraken.example",
         "taker_fee_pct": 0.26,
         "dead_after_s": 0.0,
+        "max_symbols_per_connection": 0,
     }
     assert '# Default: "wss://ws.kraken.example/v2"\n' in text
     assert load_settings().venues["kraken"].ws_url == "wss://ws.kraken.example/v2"

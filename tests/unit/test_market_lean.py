@@ -65,22 +65,36 @@ class EngineStep:
     threshold: float = 0.0
 
 
+_kind = st.sampled_from(
+    ["set"] * 8 + ["touch", "remove", "tick", "threshold", "silent_set", "silent_remove"]
+)
+_slot = {n: st.integers(0, n - 1) for n in range(2, 11)}
+_dt = st.integers(1, 400)
+_bid = st.one_of(st.none(), _price)
+_spread = st.sampled_from([0.0, 0.0, 0.05, 0.2, -0.1])  # -0.1: a crossed book
+_ECHO = "echo"
+_ask = st.one_of(st.none(), st.just(_ECHO), _price)
+"""``_ECHO``: the bid plus the drawn spread (100.0 without a bid); the same branches, in the
+same order, as ``one_of(none(), just(bid + spread), _price)`` built per draw (built once here:
+a strategy built per draw is validated per draw, which cost most of the test's time)."""
+_usable = st.sampled_from([True] * 5 + [False])
+
+
 @st.composite
 def engine_steps(draw: st.DrawFn, n_slots: int) -> EngineStep:
-    kind = draw(
-        st.sampled_from(
-            ["set"] * 8 + ["touch", "remove", "tick", "threshold", "silent_set", "silent_remove"]
-        )
-    )
-    slot = draw(st.integers(0, n_slots - 1))
-    dt_ms = draw(st.integers(1, 400))
+    kind = draw(_kind)
+    slot = draw(_slot[n_slots])
+    dt_ms = draw(_dt)
     if kind == "threshold":
         return EngineStep(kind, slot, dt_ms, threshold=draw(_threshold))
     if kind not in ("set", "silent_set"):
         return EngineStep(kind, slot, dt_ms)
-    bid = draw(st.one_of(st.none(), _price))
-    spread = draw(st.sampled_from([0.0, 0.0, 0.05, 0.2, -0.1]))  # -0.1: a crossed book
-    ask = draw(st.one_of(st.none(), st.just(bid + spread if bid is not None else 100.0), _price))
+    bid = draw(_bid)
+    spread = draw(_spread)
+    ask = draw(_ask)
+    if ask == _ECHO:
+        ask = bid + spread if bid is not None else 100.0
+    assert not isinstance(ask, str)
     return EngineStep(
         kind,
         slot,
@@ -89,28 +103,38 @@ def engine_steps(draw: st.DrawFn, n_slots: int) -> EngineStep:
         ask=ask if ask is None or ask > 0 else 1e-6,
         bid_size=draw(_size),
         ask_size=draw(_size),
-        usable=draw(st.sampled_from([True] * 5 + [False])),
+        usable=draw(_usable),
     )
+
+
+_n_venues = st.integers(2, 5)
+_symbols = st.sampled_from([("BTCUSDT",), ("BTCUSD", "BTCUSDT"), ("BTCUSD",)])
+_n_fees = {n: st.integers(0, n) for n in range(2, 6)}
+_hysteresis_fraction = st.sampled_from([0.0, 0.25, 0.5])
+_confirm_ms = st.sampled_from([0, 0, 1, 150, 400])
+_bool = st.booleans()
+_length = st.integers(1, 80)
+_steps = {n: engine_steps(n) for n in range(2, 11)}
 
 
 @st.composite
 def engine_scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[LegKey, ...], list[Any]]:
-    n = draw(st.integers(2, 5))
+    n = draw(_n_venues)
     venues = VENUES[:n]
-    symbols = draw(st.sampled_from([("BTCUSDT",), ("BTCUSD", "BTCUSDT"), ("BTCUSD",)]))
+    symbols = draw(_symbols)
     slots = tuple((v, s) for v in venues for s in symbols)
     threshold = draw(_threshold)
     config = {
-        "fees_pct": {v: draw(_fee) for v in venues[: draw(st.integers(0, n))]},  # some unknown
+        "fees_pct": {v: draw(_fee) for v in venues[: draw(_n_fees[n])]},  # some unknown
         "threshold_pct": threshold,
-        "hysteresis_pct": abs(threshold) * draw(st.sampled_from([0.0, 0.25, 0.5])),
-        "gross": draw(st.booleans()),
-        "equivalents": (("USD", "USDT"),) if draw(st.booleans()) else (),
-        "confirm_ms": draw(st.sampled_from([0, 0, 1, 150, 400])),
+        "hysteresis_pct": abs(threshold) * draw(_hysteresis_fraction),
+        "gross": draw(_bool),
+        "equivalents": (("USD", "USDT"),) if draw(_bool) else (),
+        "confirm_ms": draw(_confirm_ms),
         "closed_history": 10_000,
     }
-    length = draw(st.integers(1, 80))
-    plan = draw(st.lists(engine_steps(len(slots)), min_size=length, max_size=length))
+    length = draw(_length)
+    plan = draw(st.lists(_steps[len(slots)], min_size=length, max_size=length))
     return config, slots, plan
 
 
@@ -323,7 +347,7 @@ class Reference:
         merged = merge_quote(self.quotes[quote.symbol].get(quote.venue), quote)
         self.venue_symbols.setdefault(quote.venue, {})[quote.symbol] = None
         self.quotes[quote.symbol][quote.venue] = merged
-        usable, reason = self.usability.check(quote.venue, merged.recv_wall_ms, now)
+        usable, reason = self.usability.check(quote.venue, quote.symbol, merged.recv_wall_ms, now)
         parsed = parse_symbol(quote.symbol)
         key = (quote.venue, quote.symbol)
         legs = self._legs(quote.symbol)
@@ -340,7 +364,7 @@ class Reference:
 
     def _recheck(self, legs: dict[LegKey, Leg], key: LegKey, now: int) -> list[ArbEvent]:
         leg = legs[key]
-        usable, reason = self.usability.check(key[0], leg.recv_ms, now)
+        usable, reason = self.usability.check(key[0], key[1], leg.recv_ms, now)
         legs[key] = msgspec.structs.replace(leg, usable=usable, stale_reason=reason)
         return self.engine.update(legs, key, now) if usable != leg.usable else []
 
@@ -375,31 +399,44 @@ class Reference:
         return [symbol_view(s, self.quotes[s], (), self.usability.check, now) for s in self.symbols]
 
 
+_feed_kind = st.sampled_from(["quote"] * 10 + ["status", "unlist", "tick"])
+_feed_venue = st.sampled_from(VENUES[:4])
+_feed_symbol = st.sampled_from(["BTCUSDT", "BTCUSD"])
+_feed_dt = st.integers(0, 300)
+_feed_tick = st.integers(-20, 20)
+_feed_spread = st.sampled_from([0.0, 0.05, 0.1])
+_feed_channel = st.sampled_from([Channel.BOOK] * 3 + [Channel.TICKER])
+_feed_one_sided = st.sampled_from([None] * 8 + ["bid", "ask"])
+_feed_last = st.one_of(st.none(), st.just(_ECHO))  # the branches of one_of(none(), just(bid))
+_feed_state = st.sampled_from([VenueState.LIVE] * 2 + [VenueState.BACKOFF])
+_feed_max_age = st.sampled_from([0, 0, 250])
+_feed_confirm = st.sampled_from([0, 0, 200])
+
+
 @st.composite
 def feed(draw: st.DrawFn) -> tuple[int, int, list[tuple[Any, ...]]]:
-    length = draw(st.integers(1, 80))
+    length = draw(_length)
     events: list[tuple[Any, ...]] = []
     for _ in range(length):
-        kind = draw(st.sampled_from(["quote"] * 10 + ["status", "unlist", "tick"]))
-        venue = draw(st.sampled_from(VENUES[:4]))
-        symbol = draw(st.sampled_from(["BTCUSDT", "BTCUSD"]))
-        dt = draw(st.integers(0, 300))
+        kind = draw(_feed_kind)
+        venue = draw(_feed_venue)
+        symbol = draw(_feed_symbol)
+        dt = draw(_feed_dt)
         if kind == "quote":
-            bid = 100 + draw(st.integers(-20, 20)) * 0.05
-            ask = bid + draw(st.sampled_from([0.0, 0.05, 0.1]))
-            channel = draw(st.sampled_from([Channel.BOOK] * 3 + [Channel.TICKER]))
-            one_sided = draw(st.sampled_from([None] * 8 + ["bid", "ask"]))
+            bid = 100 + draw(_feed_tick) * 0.05
+            ask = bid + draw(_feed_spread)
+            channel = draw(_feed_channel)
+            one_sided = draw(_feed_one_sided)
             events.append(
                 (kind, venue, symbol, dt, channel, None if one_sided == "bid" else bid,
                  None if one_sided == "ask" else ask, draw(_size), draw(_size),
-                 draw(st.one_of(st.none(), st.just(bid))))
+                 None if draw(_feed_last) is None else bid)
             )  # fmt: skip
         elif kind == "status":
-            state = draw(st.sampled_from([VenueState.LIVE] * 2 + [VenueState.BACKOFF]))
-            events.append((kind, venue, symbol, dt, state))
+            events.append((kind, venue, symbol, dt, draw(_feed_state)))
         else:
             events.append((kind, venue, symbol, dt))
-    return draw(st.sampled_from([0, 0, 250])), draw(st.sampled_from([0, 0, 200])), events
+    return draw(_feed_max_age), draw(_feed_confirm), events
 
 
 @settings(

@@ -47,6 +47,8 @@ def _rate(h: VenueHealth) -> str:
 
 def _tail(h: VenueHealth, now_ms: int) -> str:
     parts = []
+    if h.connections > 1:  # split over several connections: how many, and any that is down
+        parts.append(h.reason if h.usable and h.reason else h.connections_note)
     if h.retry_at_ms is not None and h.state is not VenueState.LIVE:
         parts.append(f"retry in {max(0, math.ceil((h.retry_at_ms - now_ms) / 1000))} s")
     if h.reason and not h.usable:
