@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
+
+# Bytecode caches, as Python keeps them by default, even where PYTHONDONTWRITEBYTECODE is set
+# (some CI images set it): without them every test worker rewrites every test module's asserts
+# again (about 7 s of CPU each) and every `cryptows` a test starts (an editable install: no
+# compiled copy in site-packages) compiles the package again. Set before the parallel workers
+# start, so they and the commands the tests run inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

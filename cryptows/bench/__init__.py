@@ -16,17 +16,23 @@ kinds and their shares are in :mod:`cryptows.bench.stream`):
   within the mixed stream (the market's state is what the whole stream makes it);
 - the aggregator's cost per update (``Aggregator.on_quote``, arbitrage included) for one symbol
   quoted by 2, 4, 8 and 16 venues (``aggregate``);
-- the wall time of ``python -m cryptows --help`` (median of several fresh interpreters).
+- the wall time of ``python -m cryptows --help`` (median of several fresh interpreters);
+- end to end (:mod:`cryptows.bench.e2e`, ``--no-e2e`` skips it): frames/s the real client
+  absorbs from a loopback replay server in its own process, p50/p99 receipt -> aggregated at
+  5,000 and 20,000 frames/s offered, and quotes lost before aggregation (must be 0).
 
 The default run takes well under two minutes on two cores. Timings are medians, the loops run
 in turn; parse and ingest are timed in this process' CPU time unless ``--clock wall`` (a busy
 machine's other work then does not count, though it still slows caches down). Run on an idle
 machine and compare medians, not single runs.
 
-Focused benchmarks: ``connect`` (seconds to first quote from simulated venues, each alone and
-all at once), ``watch`` (:mod:`cryptows.tui.bench`: the dashboard's CPU share and quote-to-paint
-latency, with the simulator in its own process), ``decode`` (one Binance bookTicker frame:
-msgspec vs orjson vs json, and each adapter's parse of its sample frame) and ``aggregate``.
+Focused benchmarks: ``e2e`` (the end-to-end section alone; ``--profile``: where a saturated
+client's time goes), ``transport`` (:mod:`cryptows.bench.transport`: websockets vs aiohttp vs
+picows, a bare reader and our full path on each), ``connect`` (seconds to first quote from
+simulated venues, each alone and all at once), ``watch`` (:mod:`cryptows.tui.bench`: the
+dashboard's CPU share and quote-to-paint latency, with the simulator in its own process),
+``decode`` (one Binance bookTicker frame: msgspec vs orjson vs json, and each adapter's parse of
+its sample frame) and ``aggregate``.
 
 :func:`make_pipeline` gives outside harnesses the production decode -> parse -> aggregate ->
 arbitrage path: ``make_pipeline().process(venue, frame)``.
@@ -37,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from cryptows.bench.legacy import bench_aggregate, bench_connect, bench_decode
 from cryptows.bench.pipeline import Pipeline, make_pipeline
@@ -65,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, help="runs of each measurement (default 5)")
     parser.add_argument("--seed", type=int, help="stream seed (default 7)")
     parser.add_argument(
+        "--no-e2e", action="store_true", help="skip the end-to-end section (real client, loopback)"
+    )
+    parser.add_argument(
         "--clock",
         choices=("cpu", "wall"),
         help="time parse and ingest by this process' CPU time (default: a busy machine's other "
@@ -79,12 +89,25 @@ def main(argv: list[str] | None = None) -> None:
     dec = sub.add_parser("decode", help="µs per frame: msgspec vs orjson vs json, and full parse")
     dec.add_argument("--number", type=int, default=20000, help="frames per repeat")
     dec.add_argument("--repeat", type=int, default=7, help="repeats (the median is reported)")
+    e2e = sub.add_parser("e2e", help="end to end only: the real client vs a loopback replay")
+    e2e.add_argument("--venue", default="binance", help="the venue replayed (default binance)")
+    e2e.add_argument("--deflate", action="store_true", help="the server compresses if offered")
+    e2e.add_argument("--profile", action="store_true", help="cProfile one flat-out run instead")
+    tra = sub.add_parser("transport", help="frames/s: websockets vs aiohttp vs picows, bare/full")
+    tra.add_argument("--frames", dest="transport_frames", type=int, default=200_000)
+    tra.add_argument("--deflate", action="store_true", help="offer and accept permessage-deflate")
     agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
     agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
     agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
     args = parser.parse_args(argv)
     if args.what is None:
         _suite(args)
+    elif args.what == "e2e":
+        _e2e(args)
+    elif args.what == "transport":
+        from cryptows.bench.transport import main as bench_transport
+
+        bench_transport(args.transport_frames, args.repeat or 3, deflate=args.deflate)
     elif args.what == "connect":
         for label, seconds in bench_connect(args.repeat):
             print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
@@ -103,17 +126,30 @@ def main(argv: list[str] | None = None) -> None:
             )
 
 
+def _e2e(args: argparse.Namespace) -> None:
+    from cryptows.bench.e2e import E2EOptions, profile_client, render_e2e, run_e2e
+
+    options = E2EOptions(venue=args.venue, deflate=args.deflate, repeat=args.repeat or 3)
+    if args.profile:
+        print(profile_client(options))
+        return
+    report = run_e2e(options, progress=lambda step: print(f"bench: {step} ...", file=sys.stderr))
+    print(json.dumps(report) if args.json else "\n".join(render_e2e(report)))
+
+
 def _suite(args: argparse.Namespace) -> None:
     import dataclasses
 
     from cryptows.bench.suite import TINY, Options, render_text, run_suite
 
     options = TINY if args.tiny else Options()
-    changes = {
+    changes: dict[str, Any] = {
         name: value
         for name in ("frames", "repeat", "seed", "clock")
         if (value := getattr(args, name)) is not None
     }
+    if args.no_e2e:
+        changes["e2e"] = None
     options = dataclasses.replace(options, **changes)
 
     def progress(step: str) -> None:

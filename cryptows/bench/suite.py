@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptows import __version__
+from cryptows.bench.e2e import TINY_E2E, E2EOptions, render_e2e, run_e2e
 from cryptows.bench.floor import floor_decoders
 from cryptows.bench.legacy import bench_aggregate
 from cryptows.bench.pipeline import Pipeline, make_pipeline, subscribed_adapters
@@ -50,9 +51,19 @@ class Options:
     seed: int = 7
     clock: str = "cpu"
     """``cpu`` (this process' CPU time) or ``wall``: see :data:`CLOCKS`."""
+    e2e: E2EOptions | None = E2EOptions()
+    """The end-to-end section (:mod:`cryptows.bench.e2e`; ``None``: skipped)."""
 
 
-TINY = Options(frames=1_200, repeat=1, kind_frames=10, agg_updates=400, agg_repeat=1, help_runs=1)
+TINY = Options(
+    frames=1_200,
+    repeat=1,
+    kind_frames=10,
+    agg_updates=400,
+    agg_repeat=1,
+    help_runs=1,
+    e2e=TINY_E2E,
+)
 """What ``--tiny`` measures: a few seconds, for the CI test that checks what is measured."""
 
 
@@ -83,6 +94,7 @@ def run_suite(
     ]
     say("cryptows --help")
     help_time = measure_help(options.help_runs)
+    e2e = run_e2e(options.e2e, progress=say) if options.e2e is not None else None
     return {
         "cryptows": __version__,
         "python": platform.python_version(),
@@ -104,6 +116,7 @@ def run_suite(
         "kinds": kinds,
         "aggregate": aggregate,
         "help": help_time,
+        "e2e": e2e,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
 
@@ -403,6 +416,9 @@ def render_text(report: dict[str, Any]) -> str:
             f"{help_time['runs']}, min {help_time['wall_min_s']:.3f} s), "
             f"{help_time['cpu_median_s']:.3f} s CPU"
         )
+    if report.get("e2e"):
+        lines.append("")
+        lines.extend(render_e2e(report["e2e"]))
     lines.append(f"({report['elapsed_s']} s in all)")
     return "\n".join(lines)
 

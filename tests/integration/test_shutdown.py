@@ -182,7 +182,9 @@ async def test_a_reconnect_the_venue_asked_for_closes_the_old_connection_with_10
         rec = Recorder(manager)
         await rec.wait(lambda: ("okx", "BTCUSDT") in rec.pairs(), 10, "okx quotes")
         await okx.announce_upgrade(disconnect_after_s=60)
-        await until(lambda: okx.connections_total >= 2 and bool(okx.client_closes), 10, "a reconnect")
+        await until(
+            lambda: okx.connections_total >= 2 and bool(okx.client_closes), 10, "a reconnect"
+        )
         first = okx.client_closes[0]
         await rec.close()
     assert first.code == 1000, first

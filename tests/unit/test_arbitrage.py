@@ -427,57 +427,76 @@ class Step:
     lag_ms: int = 0
 
 
+# Every strategy is built once, here: a strategy built inside a composite is built and
+# validated again on every draw, which cost more than the test itself.
+_n_venues = st.integers(2, 6)
+_mode = st.sampled_from(["USDT", "USD", "mixed"])
+_symbols = {
+    "USDT": st.sampled_from([("BTCUSDT",)]),
+    "USD": st.sampled_from([("BTCUSD",)]),
+    "mixed": st.sampled_from([("BTCUSDT",), ("BTCUSD",), ("BTCUSD", "BTCUSDT")]),
+}
+_bool = st.booleans()
+_confirm_ms = st.sampled_from([0, 0, 1, 100, 250, 400])
+_kind = st.sampled_from(["set"] * 6 + ["touch", "remove", "tick", "tick"])
+_slot = {n: st.integers(0, n - 1) for n in range(1, 13)}
+_dt = st.integers(1, 500)
+_bid_tick = st.integers(-20, 20)
+_spread_ticks = st.integers(0, 4)
+_one_in_ten = st.sampled_from([False] * 9 + [True])
+_usable = st.sampled_from([True] * 5 + [False])
+_lag = st.integers(0, 50)
+_length = st.integers(1, 60)
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> Config:
-    n = draw(st.integers(2, 6))
+    n = draw(_n_venues)
     venues = VENUES[:n]
-    mode = draw(st.sampled_from(["USDT", "USD", "mixed"]))
-    options: dict[str, list[tuple[str, ...]]] = {
-        "USDT": [("BTCUSDT",)],
-        "USD": [("BTCUSD",)],
-        "mixed": [("BTCUSDT",), ("BTCUSD",), ("BTCUSD", "BTCUSDT")],
-    }
-    choices = options[mode]
-    slots = tuple((v, s) for v in venues for s in draw(st.sampled_from(choices)))
+    slots = tuple((v, s) for v in venues for s in draw(_symbols[draw(_mode)]))
     threshold = draw(_threshold)
     return Config(
         fees={v: draw(_fee) for v in venues},
         threshold=threshold,
         hysteresis=threshold * draw(_hysteresis_fraction),
-        gross=draw(st.booleans()),
-        equivalents=(("USD", "USDT"),) if draw(st.booleans()) else (),
+        gross=draw(_bool),
+        equivalents=(("USD", "USDT"),) if draw(_bool) else (),
         slots=slots,
-        confirm_ms=draw(st.sampled_from([0, 0, 1, 100, 250, 400])),
+        confirm_ms=draw(_confirm_ms),
     )
 
 
 @st.composite
 def steps(draw: st.DrawFn, n_slots: int) -> Step:
-    kind = draw(st.sampled_from(["set"] * 6 + ["touch", "remove", "tick", "tick"]))
-    slot = draw(st.integers(0, n_slots - 1))
-    dt_ms = draw(st.integers(1, 500))
+    kind = draw(_kind)
+    slot = draw(_slot[n_slots])
+    dt_ms = draw(_dt)
     if kind != "set":
         return Step(kind=kind, slot=slot, dt_ms=dt_ms)
     return Step(
         kind=kind,
         slot=slot,
         dt_ms=dt_ms,
-        bid_tick=draw(st.integers(-20, 20)),
-        spread_ticks=draw(st.integers(0, 4)),
-        no_bid=draw(st.sampled_from([False] * 9 + [True])),
-        no_ask=draw(st.sampled_from([False] * 9 + [True])),
+        bid_tick=draw(_bid_tick),
+        spread_ticks=draw(_spread_ticks),
+        no_bid=draw(_one_in_ten),
+        no_ask=draw(_one_in_ten),
         bid_size=draw(_size),
         ask_size=draw(_size),
-        usable=draw(st.sampled_from([True] * 5 + [False])),
-        lag_ms=draw(st.integers(0, 50)),
+        usable=draw(_usable),
+        lag_ms=draw(_lag),
     )
+
+
+_configs = configs()
+_steps = {n: steps(n) for n in _slot}
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[Config, list[Step]]:
-    config = draw(configs())
-    length = draw(st.integers(1, 60))  # drawn explicitly: plain lists come out short
-    plan = draw(st.lists(steps(len(config.slots)), min_size=length, max_size=length))
+    config = draw(_configs)
+    length = draw(_length)  # drawn explicitly: plain lists come out short
+    plan = draw(st.lists(_steps[len(config.slots)], min_size=length, max_size=length))
     return config, plan
 
 
