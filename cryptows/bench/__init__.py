@@ -19,7 +19,9 @@ kinds and their shares are in :mod:`cryptows.bench.stream`):
 - the wall time of ``python -m cryptows --help`` (median of several fresh interpreters);
 - end to end (:mod:`cryptows.bench.e2e`, ``--no-e2e`` skips it): frames/s the real client
   absorbs from a loopback replay server in its own process, p50/p99 receipt -> aggregated at
-  5,000 and 20,000 frames/s offered, and quotes lost before aggregation (must be 0).
+  5,000 and 20,000 frames/s offered, and quotes lost before aggregation (must be 0);
+- market scale (:mod:`cryptows.bench.scale`, ``--no-scale`` skips it): the CPU share of
+  ``cryptows arb --all`` over the simulator's whole universe, the simulator in its own process.
 
 The default run takes well under two minutes on two cores. Timings are medians, the loops run
 in turn; parse and ingest are timed in this process' CPU time unless ``--clock wall`` (a busy
@@ -75,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         "--no-e2e", action="store_true", help="skip the end-to-end section (real client, loopback)"
     )
     parser.add_argument(
+        "--no-scale", action="store_true", help="skip arb --all over the simulator (20 s)"
+    )
+    parser.add_argument(
         "--clock",
         choices=("cpu", "wall"),
         help="time parse and ingest by this process' CPU time (default: a busy machine's other "
@@ -96,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     tra = sub.add_parser("transport", help="frames/s: websockets vs aiohttp vs picows, bare/full")
     tra.add_argument("--frames", dest="transport_frames", type=int, default=200_000)
     tra.add_argument("--deflate", action="store_true", help="offer and accept permessage-deflate")
+    sca = sub.add_parser("scale", help="CPU share of arb --all over the simulator's universe")
+    sca.add_argument("--seconds", type=float, default=20.0, help="how long arb runs (20)")
+    sca.add_argument("--quote", help="arb --all --quote QUOTE (default: every quote asset)")
     agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
     agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
     agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
@@ -108,6 +116,11 @@ def main(argv: list[str] | None = None) -> None:
         from cryptows.bench.transport import main as bench_transport
 
         bench_transport(args.transport_frames, args.repeat or 3, deflate=args.deflate)
+    elif args.what == "scale":
+        from cryptows.bench.scale import ScaleOptions, render_scale, run_scale
+
+        report = run_scale(ScaleOptions(seconds=args.seconds, quote=args.quote))
+        print(json.dumps(report) if args.json else "\n".join(render_scale(report)))
     elif args.what == "connect":
         for label, seconds in bench_connect(args.repeat):
             print(f"{label:<48} {seconds * 1000:8.1f} ms to first quote (median of {args.repeat})")
@@ -150,6 +163,8 @@ def _suite(args: argparse.Namespace) -> None:
     }
     if args.no_e2e:
         changes["e2e"] = None
+    if args.no_scale:
+        changes["scale"] = None
     options = dataclasses.replace(options, **changes)
 
     def progress(step: str) -> None:

@@ -28,6 +28,7 @@ from cryptows.bench.e2e import TINY_E2E, E2EOptions, render_e2e, run_e2e
 from cryptows.bench.floor import floor_decoders
 from cryptows.bench.legacy import bench_aggregate
 from cryptows.bench.pipeline import Pipeline, make_pipeline, subscribed_adapters
+from cryptows.bench.scale import ScaleOptions, render_scale, run_scale
 from cryptows.bench.stream import FRAMES_PER_S, KINDS, Stream, StreamFrame, generate
 from cryptows.market.types import ArbEventType
 from cryptows.symbols import parse_symbols
@@ -53,6 +54,8 @@ class Options:
     """``cpu`` (this process' CPU time) or ``wall``: see :data:`CLOCKS`."""
     e2e: E2EOptions | None = E2EOptions()
     """The end-to-end section (:mod:`cryptows.bench.e2e`; ``None``: skipped)."""
+    scale: ScaleOptions | None = ScaleOptions()
+    """``arb --all`` over the simulator (:mod:`cryptows.bench.scale`; ``None``: skipped)."""
 
 
 TINY = Options(
@@ -63,6 +66,7 @@ TINY = Options(
     agg_repeat=1,
     help_runs=1,
     e2e=TINY_E2E,
+    scale=None,  # two real commands for seconds: tested on their own (test_bench_scale)
 )
 """What ``--tiny`` measures: a few seconds, for the CI test that checks what is measured."""
 
@@ -95,6 +99,9 @@ def run_suite(
     say("cryptows --help")
     help_time = measure_help(options.help_runs)
     e2e = run_e2e(options.e2e, progress=say) if options.e2e is not None else None
+    if options.scale is not None:
+        say(f"arb --all over the simulator, {options.scale.seconds:g} s")
+    scale = run_scale(options.scale) if options.scale is not None else None
     return {
         "cryptows": __version__,
         "python": platform.python_version(),
@@ -117,6 +124,7 @@ def run_suite(
         "aggregate": aggregate,
         "help": help_time,
         "e2e": e2e,
+        "scale": scale,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
 
@@ -419,6 +427,9 @@ def render_text(report: dict[str, Any]) -> str:
     if report.get("e2e"):
         lines.append("")
         lines.extend(render_e2e(report["e2e"]))
+    if report.get("scale"):
+        lines.append("")
+        lines.extend(render_scale(report["scale"]))
     lines.append(f"({report['elapsed_s']} s in all)")
     return "\n".join(lines)
 

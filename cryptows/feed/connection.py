@@ -313,24 +313,31 @@ class VenueConnection:
     # -- reading ----------------------------------------------------------------------------
 
     async def _read(self, ws: ClientConnection, adapter: VenueAdapter, send: Send) -> None:
+        # The hot path (every frame): names bound once, quotes handled inline (no coroutine
+        # per event); everything else goes through _handle.
+        recv, clock, parse = ws.recv, self.clock, adapter.parse
+        liveness, health, put = self.liveness, self.health, self.sink.put
+        on_quote = self.subscriptions.on_quote
+        monotonic_ns = time.monotonic_ns
         while True:
-            frame = await ws.recv()
-            now = self.clock()
-            self.liveness.last_rx = now
-            self.health.on_frame(now)
-            recv_wall = wall_ms()
-            events = adapter.parse(frame, recv_mono_ns=time.monotonic_ns(), recv_wall_ms=recv_wall)
-            for event in events:
-                await self._handle(event, adapter, send)
+            frame = await recv()
+            now = clock()
+            liveness.last_rx = now
+            health.on_frame(now)
+            for event in parse(frame, recv_mono_ns=monotonic_ns(), recv_wall_ms=wall_ms()):
+                if type(event) is Quote:
+                    if health.state is not VenueState.LIVE:
+                        self._mark_live()
+                    on_quote(event.symbol)
+                    if event.exchange_ts_ms is not None:
+                        health.on_lag(event.recv_wall_ms - event.exchange_ts_ms)
+                    put(event)
+                else:
+                    await self._handle(event, adapter, send)
 
     async def _handle(self, event: object, adapter: VenueAdapter, send: Send) -> None:
-        if isinstance(event, Quote):
-            self._mark_live()
-            self.subscriptions.on_quote(event.symbol)
-            if event.exchange_ts_ms is not None:
-                self.health.on_lag(event.recv_wall_ms - event.exchange_ts_ms)
-            self.sink.put(event)
-        elif isinstance(event, SubscriptionAck):
+        """Every event but a quote (handled inline by :meth:`_read`)."""
+        if isinstance(event, SubscriptionAck):
             self._mark_live()
         elif isinstance(event, BadFrame):
             self.health.bad_frames += 1

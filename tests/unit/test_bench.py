@@ -467,3 +467,20 @@ def test_the_e2e_workload_ends_each_run_on_a_quote_and_maps_quotes_to_frames() -
         assert frames == sorted(frames)
         assert frames[-1] == total - 1
         assert len(frames) == sum(work.quotes[i % 300] for i in range(total))
+
+
+@pytest.mark.slow
+def test_the_scale_section_runs_arb_all_against_a_simulator_of_its_own() -> None:
+    from cryptows.bench.scale import ScaleOptions, run_scale
+    from cryptows.sim.cluster import venue_profiles
+
+    report = run_scale(ScaleOptions(seconds=2, quote="USDT"))
+    listings = [
+        {s for s in profile.listings if s.endswith("USDT")} for profile in venue_profiles().values()
+    ]
+    on_two = {s for s in set().union(*listings) if sum(s in li for li in listings) >= 2}
+    assert report["symbols"] == len(on_two)  # what --all took: the whole universe on two venues
+    assert set(report["messages"]) == set(VENUE_NAMES)  # each venue's exit summary was read
+    assert all(count > 0 for count in report["messages"].values())
+    assert 0 < report["arb_cpu_share"] < 2  # CPU time of that process, over its wall time
+    assert 0 < report["sim_cpu_share"] < 2
