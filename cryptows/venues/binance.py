@@ -437,6 +437,8 @@ class BinanceAdapter(VenueAdapter):
             if isinstance(event, _FastMini):
                 return self._fast_mini(event)
             return self._fast_ticker(event)
+        elif '"e"' in text and _foreign_event(text):
+            return []  # depthUpdate, kline, trade ...: one lenient decode, as the full path ends
         elif '"u"' in text:  # a raw bookTicker has no other mark
             book = _fast_book.decode(text)
         else:

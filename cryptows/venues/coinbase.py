@@ -268,8 +268,15 @@ class CoinbaseAdapter(VenueAdapter):
 
     def _parse_fast(self, frame: Frame) -> list[Event] | None:
         """``ticker`` and ``heartbeat`` frames, exactly as :meth:`_parse` reads them; ``None``
-        or a decode error declines everything else, malformed frames included."""
-        msg = _fast_decoder.decode(frame)
+        or a decode error declines everything else, malformed frames included. A type we do
+        not read (``match``, ``last_match`` ...) gives ``[]`` as the full path does, with one
+        decode of the type alone."""
+        try:
+            msg = _fast_decoder.decode(frame)
+        except msgspec.ValidationError:
+            if _type_decoder.decode(frame).type not in _KNOWN_TYPES:
+                return []
+            raise
         try:
             symbol = _SYMBOLS[msg.product_id]
         except KeyError:

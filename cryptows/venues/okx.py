@@ -300,6 +300,8 @@ class OkxAdapter(VenueAdapter):
         """
         if len(frame) == 4 and frame == (_PONG_BYTES if isinstance(frame, bytes) else _PONG):
             return [Heartbeat(venue=self.name, kind=_PONG_KIND)]
+        if b'"candle' in frame if isinstance(frame, bytes) else '"candle' in frame:
+            return self._parse(frame)  # rows are arrays: the full path's raw data ignores them
         msg = _fast_decoder.decode(frame)
         if msg.event is not None:
             return self._event(msg)  # the full path's own reading of the same values
