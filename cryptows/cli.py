@@ -104,6 +104,7 @@ app.command("arb")(cli_market.arb)
 app.command("analyze")(cli_gateway.analyze)
 app.command("models")(cli_gateway.models)
 app.command("sim")(cli_market.sim)
+app.command("record")(cli_market.record)
 
 
 def _show_version(value: bool) -> None:

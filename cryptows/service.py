@@ -35,6 +35,7 @@ from cryptows.config import Settings
 from cryptows.crash import first_error, internal_error
 from cryptows.errors import CryptowsError, UsageError
 from cryptows.feed.buffer import FeedBuffer
+from cryptows.feed.connection import FrameTap
 from cryptows.feed.listing import SymbolLists
 from cryptows.feed.manager import BackgroundTask, FeedManager
 from cryptows.feed.shards import ConnectGate
@@ -54,6 +55,11 @@ class MarketService(Protocol):
     @property
     def demo(self) -> bool:
         """The data comes from the embedded simulator (every screen must say DEMO)."""
+        ...
+
+    @property
+    def replay(self) -> bool:
+        """The data is a recording played back (every screen shows REPLAY and its clock)."""
         ...
 
     @property
@@ -91,11 +97,22 @@ class MarketService(Protocol):
         """Stop watching ``symbol`` (canonical); its open opportunities close."""
         ...
 
+    def set_paused(self, paused: bool) -> None:
+        """The user paused the display: a replay stops its clock too; a live feed goes on."""
+        ...
+
 
 MAX_THRESHOLD_PCT = 20.0
 """A larger threshold would never fire on real venues; it is almost certainly a typo."""
 TICK_S = 0.25
 """How often quote ages are re-checked (``max_quote_age_ms``) when no frame arrives."""
+
+
+class MarketRecorder(FrameTap, Protocol):
+    """Records a run (``cryptows record``): every frame, and every other event the market takes."""
+
+    def event(self, event: VenueStatus | SymbolStatus) -> None:
+        """A venue state change or a symbol's problem, in the order the market received it."""
 
 
 class MarketNotice(msgspec.Struct, frozen=True, kw_only=True):
@@ -161,6 +178,7 @@ class LiveMarket(BackgroundTask):
             (``--all``: what each venue lists); a symbol added later goes to every venue.
         lists: The venues' symbol lists already read (``--all``), so the feed reads them again
             only once they are old.
+        recorder: Sees every frame and every other feed event (``cryptows record``).
     """
 
     def __init__(
@@ -174,8 +192,10 @@ class LiveMarket(BackgroundTask):
         clock: Callable[[], int] = wall_ms,
         venue_symbols: Mapping[str, Sequence[Symbol]] | None = None,
         lists: SymbolLists | None = None,
+        recorder: MarketRecorder | None = None,
     ) -> None:
         self.settings = settings
+        self.recorder = recorder
         self._venue_symbols = (
             {v: tuple(venue_symbols.get(v, symbols)) for v in venues or settings.enabled_venues}
             if venue_symbols is not None
@@ -210,12 +230,18 @@ class LiveMarket(BackgroundTask):
         self._failure: CryptowsError | None = None
         self._failed = asyncio.Event()
         self._resubscribe = asyncio.Event()
+        self.ended = asyncio.Event()
+        """Set once the data has run out (a replay's last record); never for a live feed."""
 
     # -- MarketService ----------------------------------------------------------------------
 
     @property
     def demo(self) -> bool:
         return self._demo
+
+    @property
+    def replay(self) -> bool:
+        return False
 
     @property
     def venues(self) -> tuple[str, ...]:
@@ -255,6 +281,9 @@ class LiveMarket(BackgroundTask):
         if not remaining:
             raise UsageError("the watchlist cannot be empty; add another symbol first")
         self._set_symbols(remaining)
+
+    def set_paused(self, paused: bool) -> None:
+        pass  # a live market never stops: only the display pauses
 
     # -- more queries -----------------------------------------------------------------------
 
@@ -297,6 +326,9 @@ class LiveMarket(BackgroundTask):
         """Apply one feed event (called by the venue connections as each frame is parsed)."""
         if self._failure is not None:
             return
+        if self.recorder is not None and type(event) is not Quote:
+            if isinstance(event, VenueStatus | SymbolStatus):
+                self.recorder.event(event)
         try:
             arb_events = self.aggregator.on_event(event)
             notice: str | None = None
@@ -363,6 +395,7 @@ class LiveMarket(BackgroundTask):
             venue_symbols=self._venue_symbols,
             lists=self._lists,
             gates=self._gates,
+            tap=self.recorder,
         )
 
     def _set_symbols(self, symbols: tuple[Symbol, ...]) -> None:

@@ -28,6 +28,7 @@ from cryptows.bench.e2e import TINY_E2E, E2EOptions, render_e2e, run_e2e
 from cryptows.bench.floor import floor_decoders
 from cryptows.bench.legacy import bench_aggregate
 from cryptows.bench.pipeline import Pipeline, make_pipeline, subscribed_adapters
+from cryptows.bench.replay import render_replay, run_replay
 from cryptows.bench.scale import ScaleOptions, render_scale, run_scale
 from cryptows.bench.stream import FRAMES_PER_S, KINDS, Stream, StreamFrame, generate
 from cryptows.market.types import ArbEventType
@@ -96,6 +97,8 @@ def run_suite(
             options.agg_updates, options.agg_repeat
         )
     ]
+    say("replay at --speed 0")
+    replay = run_replay(stream, options.repeat)
     say("cryptows --help")
     help_time = measure_help(options.help_runs)
     e2e = run_e2e(options.e2e, progress=say) if options.e2e is not None else None
@@ -122,6 +125,7 @@ def run_suite(
         "mixed": mixed,
         "kinds": kinds,
         "aggregate": aggregate,
+        "replay": replay,
         "help": help_time,
         "e2e": e2e,
         "scale": scale,
@@ -417,6 +421,7 @@ def render_text(report: dict[str, Any]) -> str:
             f"{row['arb_events_per_update']:.2f} arb events/update"
         )
     lines.append("")
+    lines.extend(render_replay(report["replay"]))
     help_time = report["help"]
     if help_time.get("runs"):
         lines.append(

@@ -17,19 +17,28 @@ from pathlib import Path
 from cryptows.analysis.prompt import tasks_for
 from cryptows.analysis.runner import estimate_total, exit_code, plan, request_body, send_all
 from cryptows.analysis.stats import compute_stats
-from cryptows.commands.common import DEMO_BANNER, RunSpec, eprint, live_spec
+from cryptows.commands.common import DEMO_BANNER, RunSpec, eprint, live_spec, make_market
 from cryptows.errors import UsageError
 from cryptows.market.types import Snapshot
-from cryptows.service import LiveMarket
 
 
 async def collect(spec: RunSpec, window_s: float) -> Snapshot:
-    """Run the market for ``window_s`` seconds (progress on stderr) and return its snapshot."""
-    market = LiveMarket(spec.settings, spec.symbols, spec.venues, demo=spec.demo)
+    """Run the market for ``window_s`` seconds (progress on stderr) and return its snapshot.
+
+    A replay runs for ``window_s`` seconds of the recording's clock, or to its end.
+    """
+    market = make_market(spec)
     show = sys.stderr.isatty()
     async with market:
         start = time.monotonic()
-        while (elapsed := time.monotonic() - start) < window_s:
+        begin = market.clock()
+
+        def elapsed_s() -> float:
+            if market.replay:
+                return (market.clock() - begin) / 1000
+            return time.monotonic() - start
+
+        while (elapsed := elapsed_s()) < window_s and not market.ended.is_set():
             if market.failure is not None:
                 raise market.failure
             if show:
@@ -41,7 +50,7 @@ async def collect(spec: RunSpec, window_s: float) -> Snapshot:
                     file=sys.stderr,
                     flush=True,
                 )
-            await asyncio.sleep(min(0.2, window_s - elapsed))
+            await asyncio.sleep(min(0.2, window_s - elapsed) if not market.replay else 0.02)
         if show:
             print("\r\x1b[2K", end="", file=sys.stderr, flush=True)
         if market.failure is not None:
@@ -60,6 +69,8 @@ async def run_analyze(
     demo: bool,
     as_json: bool,
     base_url: str | None,
+    replay: Path | None = None,
+    speed: float | None = None,
     dry_run: bool,
     max_cost_usd: float | None,
 ) -> int:
@@ -67,7 +78,9 @@ async def run_analyze(
     from cryptows.commands import analyze_render as render
 
     extra = {"analysis.base_url": base_url, "analysis.max_cost_usd": max_cost_usd}
-    async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
+    async with live_spec(
+        symbols, venues, config, demo=demo, extra=extra, replay=replay, speed=speed
+    ) as spec:
         a = spec.settings.analysis
         chosen = list(dict.fromkeys(models or [a.model]))
         tasks = tasks_for(task or a.task)

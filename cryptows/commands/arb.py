@@ -92,7 +92,7 @@ class ArbStats:
 class ArbOutput(Output):
     """Reports the market's opportunity and venue events; subclasses render them."""
 
-    refresh_s = 0.25
+    refresh_s: float | None = 0.25
 
     def __init__(self, *, demo: bool, clock: Callable[[], int] = wall_ms) -> None:
         self.demo = demo
@@ -103,9 +103,14 @@ class ArbOutput(Output):
 
     def write(self, event: MarketEvent) -> None:
         if isinstance(event, VenueStatus):
+            self.due(event.ts_ms)
             self.venue(event)
         elif isinstance(event, ArbEvent):
+            self.due(event.ts_ms)
             self.report([event])
+
+    def due(self, now_ms: int) -> None:
+        """The market's clock has reached ``now_ms`` (an event's time): write what is due."""
 
     def finish(self) -> None:
         eprint(f"cryptows: {self.stats.line()}")
@@ -137,8 +142,13 @@ class JsonArbOutput(ArbOutput):
         demo: bool,
         stream: IO[bytes] | None = None,
         clock: Callable[[], int] = wall_ms,
+        replay: bool = False,
     ) -> None:
         super().__init__(demo=demo, clock=clock)
+        if replay:
+            # Held updates are written as the recording's events reach their time (due()),
+            # never on the wall clock's timer: the same file gives the same lines.
+            self.refresh_s = None
         self.stream = stream or sys.stdout.buffer
         self._encoder = msgspec.json.Encoder()
         self._last_update: dict[tuple[str, str, str, str], int] = {}
@@ -169,7 +179,10 @@ class JsonArbOutput(ArbOutput):
         self._line(arb_record(event, demo=self.demo))
 
     def refresh(self) -> None:
-        now = self.clock()
+        self.due(self.clock())
+
+    def due(self, now_ms: int) -> None:
+        now = now_ms
         due = [k for k in self._held if now - self._last_update[k] >= UPDATE_EVERY_MS]
         for key in due:
             event = self._held.pop(key)
@@ -246,7 +259,8 @@ class LiveArbOutput(ArbOutput):
         self.live.start()
 
     def refresh(self) -> None:
-        self.live.update(render_arb(self.market.snapshot(self.clock()), self), refresh=True)
+        # the market's clock: the wall clock, or a replay's recorded one
+        self.live.update(render_arb(self.market.snapshot(), self), refresh=True)
 
     def stop(self) -> None:
         self.live.stop()
@@ -339,13 +353,24 @@ async def run_arb(
     as_json: bool,
     all_symbols: bool = False,
     quote: str | None = None,
+    replay: Path | None = None,
+    speed: float | None = None,
 ) -> None:
     """Scan for cross-venue arbitrage until Ctrl-C or ``duration`` (closing what is open)."""
     from cryptows.commands.universe import check_all_options, expand_all
 
     asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
     extra = {"arb.threshold_pct": threshold, "arb.max_quote_age_ms": max_age_ms}
-    async with live_spec(symbols, venues, config, demo=demo, extra=extra) as spec:
+    async with live_spec(
+        symbols,
+        venues,
+        config,
+        demo=demo,
+        extra=extra,
+        replay=replay,
+        speed=speed,
+        all_symbols=all_symbols,
+    ) as spec:
         check_threshold(spec.settings.arb.threshold_pct)
         if len(spec.venues) >= 2 and all_symbols:
             spec = await expand_all(spec, asset)
@@ -357,7 +382,7 @@ async def run_arb(
 
         def make_output(market: LiveMarket) -> Output:  # spec.demo: --demo or a sim config
             if as_json:
-                return JsonArbOutput(demo=spec.demo)
+                return JsonArbOutput(demo=spec.demo, clock=market.clock, replay=market.replay)
             if sys.stdout.isatty():
                 return LiveArbOutput(market, demo=spec.demo, gross=gross)
             return LineArbOutput(demo=spec.demo)

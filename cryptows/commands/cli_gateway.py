@@ -16,6 +16,8 @@ from cryptows.commands.options import (
     DemoOption,
     JsonObjectOption,
     LogFileOption,
+    ReplayOption,
+    SpeedOption,
     SymbolsArgument,
     VenuesOption,
     VerboseOption,
@@ -59,6 +61,8 @@ def analyze(
     ] = 10.0,
     venues: VenuesOption = None,
     demo: DemoOption = False,
+    replay: ReplayOption = None,
+    speed: SpeedOption = None,
     as_json: Annotated[
         bool,
         json_option(
@@ -99,6 +103,9 @@ def analyze(
     anomalies, a signal. Tokens and cost per call and in total; commentary, not financial
     advice. The key comes from HOLYSHEEP_API_KEY (or the config) and is never shown.
 
+    With --replay FILE, the window is the recording's first --window seconds (or all of it),
+    e.g. [bold]cryptows analyze --replay btc.ndjson.gz --speed 0 --dry-run[/].
+
     Example: [bold]cryptows analyze --demo --dry-run[/]
     """
     from cryptows.commands.analyze import run_analyze
@@ -112,6 +119,8 @@ def analyze(
             task=task,
             window_s=window,
             demo=demo,
+            replay=replay,
+            speed=speed,
             as_json=as_json,
             base_url=base_url,
             dry_run=dry_run,

@@ -20,8 +20,10 @@ from cryptows.commands.options import (
     DurationOption,
     LogFileOption,
     QuoteOption,
+    ReplayOption,
     ScreenLogFileOption,
     ScreenVerboseOption,
+    SpeedOption,
     SymbolsArgument,
     ThresholdOption,
     VenuesOption,
@@ -38,6 +40,8 @@ def watch(
     all_symbols: AllOption = False,
     quote: QuoteOption = None,
     demo: DemoOption = False,
+    replay: ReplayOption = None,
+    speed: SpeedOption = None,
     config: ConfigOption = None,
     verbose: ScreenVerboseOption = 0,
     log_file: ScreenLogFileOption = None,
@@ -56,6 +60,9 @@ def watch(
     With --all, every symbol at least two venues list (--quote USDT: only USDT pairs); the
     saved watchlist is left as it was.
 
+    With --replay FILE, the dashboard plays a recording instead (REPLAY badge, the
+    recording's clock in the header; p stops that clock too).
+
     Example: [bold]cryptows watch --demo BTCUSDT ETHUSDT SOLUSDT[/]
     """
     from cryptows.commands.watch import run_watch
@@ -69,6 +76,8 @@ def watch(
             demo=demo,
             all_symbols=all_symbols,
             quote=quote,
+            replay=replay,
+            speed=speed,
         )
     )
 
@@ -83,6 +92,8 @@ def quotes(
         bool, json_option("NDJSON on stdout, one object per line: [bold]type[/] quote or venue.")
     ] = False,
     duration: DurationOption = None,
+    replay: ReplayOption = None,
+    speed: SpeedOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = 0,
     log_file: LogFileOption = None,
@@ -91,6 +102,8 @@ def quotes(
 
     A live table on a terminal; NDJSON with --json (for pipes and bots); plain lines otherwise.
     Ctrl-C stops cleanly and prints one summary line per venue on stderr.
+
+    With --replay FILE, a recording's quotes instead (it ends with the recording).
 
     Example: [bold]cryptows quotes --demo BTCUSDT ETHUSDT[/]
     """
@@ -106,6 +119,8 @@ def quotes(
             duration=duration,
             all_symbols=all_symbols,
             quote=quote,
+            replay=replay,
+            speed=speed,
         )
     )
 
@@ -144,6 +159,8 @@ def arb(
         ),
     ] = False,
     duration: DurationOption = None,
+    replay: ReplayOption = None,
+    speed: SpeedOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = 0,
     log_file: LogFileOption = None,
@@ -166,6 +183,9 @@ def arb(
     With --all, every symbol listed on at least two of the venues (--quote USDT: only USDT
     pairs), read from their symbol lists at start.
 
+    With --replay FILE, scan a recording instead, on its own clock: [bold]cryptows arb
+    --replay btc.ndjson.gz --speed 0 --json[/] gives the same lines every time.
+
     Example: [bold]cryptows arb --demo --threshold 0.1[/]
     """
     from cryptows.commands.arb import run_arb
@@ -183,8 +203,46 @@ def arb(
             as_json=as_json,
             all_symbols=all_symbols,
             quote=quote,
+            replay=replay,
+            speed=speed,
         )
     )
+
+
+def record(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="The recording to write (gzip NDJSON; replaced if it exists), e.g. "
+            "[bold]btc.ndjson.gz[/].",
+            show_default=False,
+        ),
+    ],
+    symbols: SymbolsArgument = None,
+    venues: VenuesOption = None,
+    demo: DemoOption = False,
+    duration: DurationOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = 0,
+    log_file: LogFileOption = None,
+) -> None:
+    """Record every venue's raw frames, with their receipt times, to replay them later.
+
+    Writes each frame with its venue and receive times (wall and monotonic), and every
+    connection state change, to FILE: one header line (versions, venues, symbols, endpoints,
+    start time), then one record a line. Nothing secret is written. The file is flushed every
+    half second, so a killed recorder loses at most about a second; Ctrl-C (or --duration)
+    closes it and prints a summary. A progress line (frames, bytes, time) shows on a terminal.
+
+    Replay it with --replay on watch, arb, quotes and analyze, e.g. [bold]cryptows arb
+    --replay btc.ndjson.gz --speed 0 --json[/].
+
+    Example: [bold]cryptows record btc.ndjson.gz BTCUSDT ETHUSDT --demo --duration 60[/]
+    """
+    from cryptows.commands.record import run_record
+
+    run_async(run_record(file, symbols, venues, config, demo=demo, duration=duration))
 
 
 def sim(

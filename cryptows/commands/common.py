@@ -22,6 +22,8 @@ from cryptows.symbols import Symbol, parse_symbols
 
 if TYPE_CHECKING:
     from cryptows.feed.listing import SymbolLists
+    from cryptows.recording.reader import RecordingReader
+    from cryptows.service import LiveMarket
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,118 @@ class RunSpec:
     """Venue -> its own symbols, when not all of :attr:`symbols` (``--all``)."""
     lists: SymbolLists | None = None
     """The venues' symbol lists already read (``--all``), handed to the feed."""
+    replay: RecordingReader | None = None
+    """``--replay FILE``: the recording to play instead of any network feed."""
+    speed: float = 1.0
+    """``--speed``: the replay's pace (x the recorded one; 0 as fast as possible)."""
+
+
+def make_market(spec: RunSpec, *, gross: bool = False) -> LiveMarket:
+    """The market service for ``spec``: the live feed, or the recording with ``--replay``."""
+    from cryptows.service import LiveMarket
+
+    if spec.replay is not None:
+        from cryptows.recording.replay import ReplayMarket
+
+        return ReplayMarket(
+            spec.settings,
+            spec.symbols,
+            spec.venues,
+            reader=spec.replay,
+            speed=spec.speed,
+            demo=spec.demo,
+            gross=gross,
+        )
+    return LiveMarket(
+        spec.settings,
+        spec.symbols,
+        spec.venues,
+        demo=spec.demo,
+        gross=gross,
+        venue_symbols=spec.venue_symbols,
+        lists=spec.lists,
+    )
+
+
+def replay_banner(spec: RunSpec) -> str:
+    """``REPLAY of FILE recorded 2026-01-01 12:34:56 UTC (binance, okx), speed 1``."""
+    import time
+
+    assert spec.replay is not None
+    header = spec.replay.header
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(header.start_ms / 1000))
+    speed = "as fast as possible" if spec.speed == 0 else f"speed {spec.speed:g}"
+    return (
+        f"REPLAY of {spec.replay.path} recorded {when} ({', '.join(spec.venues)}), {speed}; "
+        "not live data"
+    )
+
+
+def replay_summary(reader: RecordingReader) -> str:
+    """``replay: 1234 records, 2 corrupt lines skipped, truncated end (recorder killed?)``."""
+    text = f"replay: {reader.records_read} records"
+    if reader.corrupt:
+        text += f", {reader.corrupt} corrupt line{'s' if reader.corrupt != 1 else ''} skipped"
+    if reader.truncated:
+        text += ", truncated end (the recorder was stopped without closing the file)"
+    return text
+
+
+def check_source(
+    *, demo: bool, replay: Path | None, speed: float | None, all_symbols: bool = False
+) -> None:
+    """``--replay`` excludes ``--demo`` and ``--all``; ``--speed`` needs ``--replay``."""
+    if replay is not None and demo:
+        raise UsageError(
+            "--replay and --demo exclude each other: a replay never touches the "
+            "network (a recording of the demo is labelled DEMO by itself)"
+        )
+    if speed is not None and replay is None:
+        raise UsageError("--speed needs --replay FILE (it sets the pace of a replay)")
+    if replay is not None and all_symbols:
+        raise UsageError(
+            "--replay and --all exclude each other: a replay plays the symbols "
+            "it recorded (name some of them to narrow it)"
+        )
+
+
+def replay_spec(
+    path: Path,
+    symbols: Sequence[str] | None,
+    venues: str | None,
+    config: Path | None,
+    *,
+    speed: float | None,
+    extra: Mapping[str, object] | None = None,
+) -> RunSpec:
+    """The spec of a replay: the recording's venues (those of ``--venues`` among them) and
+    symbols (unless some are given), the config's fees and arbitrage settings."""
+    from cryptows.recording.reader import RecordingReader
+
+    reader = RecordingReader(path)  # a bad file is a UsageError (exit 2) before anything runs
+    header = reader.header
+    names = parse_venues(venues)
+    labels = {key: f"flag {flag}" for key, flag in FLAG_NAMES.items()}
+    settings = load_settings(config, overrides=dict(extra or {}), overrides_source=labels)
+    chosen_venues = tuple(
+        v for v in header.venues if v in settings.venues and (names is None or v in names)
+    )
+    if not chosen_venues:
+        raise UsageError(
+            f"{path} holds none of the venues asked for (it has "
+            f"{', '.join(header.venues) or 'none'})"
+        )
+    chosen = parse_symbols(split_symbols(symbols or header.symbols))
+    spec = RunSpec(
+        symbols=chosen,
+        venues=chosen_venues,
+        settings=settings,
+        demo=header.demo,
+        replay=reader,
+        speed=1.0 if speed is None else speed,
+    )
+    log.info("replaying %s at speed %g", path, spec.speed)
+    return spec
 
 
 def parse_venues(text: str | None) -> list[str] | None:
@@ -120,13 +234,26 @@ async def live_spec(
     *,
     demo: bool,
     extra: Mapping[str, object] | None = None,
+    replay: Path | None = None,
+    speed: float | None = None,
+    all_symbols: bool = False,
 ) -> AsyncIterator[RunSpec]:
     """The run's spec; with ``demo`` (``--demo``), the simulated venues run (on free loopback
     ports) for as long as the context lasts and the spec points every enabled venue at them.
 
     A config with ``demo = true`` makes ``spec.demo`` true as well, but starts nothing: it points
-    at a simulator running elsewhere (``cryptows sim``).
+    at a simulator running elsewhere (``cryptows sim``). With ``replay`` (``--replay FILE``),
+    the spec plays that recording (:func:`replay_spec`) and nothing touches the network.
     """
+    check_source(demo=demo, replay=replay, speed=speed, all_symbols=all_symbols)
+    if replay is not None:
+        spec = replay_spec(replay, symbols, venues, config, speed=speed, extra=extra)
+        try:
+            yield spec
+        finally:
+            assert spec.replay is not None
+            spec.replay.close()
+        return
     spec = load_spec(symbols, venues, config, demo=demo, extra=extra)
     if not demo:
         _log_spec(spec)

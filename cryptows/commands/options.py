@@ -114,6 +114,38 @@ DemoOption = Annotated[
 ]
 
 
+def _speed(value: float | None) -> float | None:
+    if value is not None and not value >= 0:
+        raise typer.BadParameter(f"must be 0 (as fast as possible) or more, got {value:g}")
+    return value
+
+
+ReplayOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--replay",
+        metavar="FILE",
+        help="Play a recording (from [bold]cryptows record[/]) through the same parsers and "
+        "engine instead of connecting to any venue, e.g. [bold]--replay btc.ndjson.gz --speed "
+        "0[/]. Not with --demo.",
+        show_default=False,
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
+SpeedOption = Annotated[
+    float | None,
+    typer.Option(
+        "--speed",
+        metavar="X",
+        callback=_speed,
+        help="With --replay: X times the recorded pace (2 = twice as fast); 0 = as fast as "
+        "possible (same file, same output). Default: 1.",
+        show_default=False,
+        rich_help_panel=PANEL_VENUES,
+    ),
+]
+
+
 def _duration(value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise typer.BadParameter(f"must be more than 0 seconds, got {value:g}")

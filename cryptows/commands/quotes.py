@@ -181,12 +181,16 @@ async def run_quotes(
     duration: float | None,
     all_symbols: bool = False,
     quote: str | None = None,
+    replay: Path | None = None,
+    speed: float | None = None,
 ) -> None:
     """Stream quotes until Ctrl-C or ``duration`` seconds; summary per venue on stderr."""
     from cryptows.commands.universe import check_all_options, expand_all
 
     asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
-    async with live_spec(symbols, venues, config, demo=demo) as spec:
+    async with live_spec(
+        symbols, venues, config, demo=demo, replay=replay, speed=speed, all_symbols=all_symbols
+    ) as spec:
         if all_symbols:
             spec = await expand_all(spec, asset)
 

@@ -17,6 +17,9 @@ from cryptows.commands.common import (
     RunSpec,
     bugs_reported,
     eprint,
+    make_market,
+    replay_banner,
+    replay_summary,
     stop_on_signals,
     summary_line,
 )
@@ -69,15 +72,9 @@ async def run_session(
     async with stop_on_signals() as stop:
         if spec.demo:
             eprint(f"cryptows: {DEMO_BANNER}")
-        market = LiveMarket(
-            spec.settings,
-            spec.symbols,
-            spec.venues,
-            demo=spec.demo,
-            gross=gross,
-            venue_symbols=spec.venue_symbols,
-            lists=spec.lists,
-        )
+        if spec.replay is not None:
+            eprint(f"cryptows: {replay_banner(spec)}")
+        market = make_market(spec, gross=gross)
         output = make_output(market)
         events = market.subscribe(quotes=output.wants_quotes)
         with bugs_reported("the output"):
@@ -103,6 +100,8 @@ async def run_session(
         raise market.failure
     for health in final.values():
         eprint(f"cryptows: {summary_line(health)}")
+    if spec.replay is not None:
+        eprint(f"cryptows: {replay_summary(spec.replay)}")
     failed = any(h.last_error for h in final.values())
     if not any(h.messages for h in final.values()) and (failed or not stop.is_set()):
         # Nothing ever arrived and something went wrong (or the time was up): a failure. A
@@ -122,15 +121,16 @@ async def _drive(
     """Feed ``output`` until stopped, timed out or the market fails; its errors propagate."""
     try:
         async with asyncio.TaskGroup() as tasks:
-            workers = [
-                tasks.create_task(_consume(events, output, stop), name="output"),
-                tasks.create_task(_offline_hint(market), name="offline-hint"),
-            ]
+            workers = [tasks.create_task(_consume(events, output, stop), name="output")]
+            if not market.replay:
+                workers.append(tasks.create_task(_offline_hint(market), name="offline-hint"))
             if output.refresh_s is not None:
                 workers.append(tasks.create_task(_refresh(output, output.refresh_s)))
             await _until_done(stop, duration, market)
             if stop.is_set():
                 log.info("run ending: stop asked (Ctrl-C, SIGTERM or a closed stdout)")
+            elif market.ended.is_set():
+                log.info("run ending: the recording has ended")
             elif market.failure is None:
                 log.info("run ending: --duration is up")
             for worker in workers:
@@ -143,6 +143,7 @@ async def _until_done(stop: asyncio.Event, duration: float | None, market: LiveM
     waiters = {
         asyncio.ensure_future(stop.wait()),
         asyncio.ensure_future(market.wait_failed()),
+        asyncio.ensure_future(market.ended.wait()),  # a replay's end
     }
     try:
         await asyncio.wait(waiters, timeout=duration, return_when=asyncio.FIRST_COMPLETED)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptows.commands.common import bugs_reported, live_spec
+from cryptows.commands.common import bugs_reported, live_spec, make_market
 from cryptows.errors import SymbolError
-from cryptows.service import LiveMarket, check_threshold
+from cryptows.service import check_threshold
 from cryptows.symbols import parse_symbol
 from cryptows.tui.state import WatchState, load_watch_state
 
@@ -35,6 +35,8 @@ async def run_watch(
     state_path: Path | None = None,
     all_symbols: bool = False,
     quote: str | None = None,
+    replay: Path | None = None,
+    speed: float | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the exit code.
 
@@ -48,22 +50,26 @@ async def run_watch(
     state = load_watch_state(state_path)
     saved, warning = _saved_symbols(state)
     chosen = list(symbols) if symbols else (saved or None)
+    if replay is not None and not symbols:
+        chosen = None  # the recording's symbols, not the saved watchlist
     if all_symbols:
         chosen = None
     if threshold is not None:
         check_threshold(threshold)
     extra = {"arb.threshold_pct": threshold if threshold is not None else state.threshold_pct}
-    async with live_spec(chosen, venues, config, demo=demo, extra=extra) as spec:
+    async with live_spec(
+        chosen,
+        venues,
+        config,
+        demo=demo,
+        extra=extra,
+        replay=replay,
+        speed=speed,
+        all_symbols=all_symbols,
+    ) as spec:
         if all_symbols:
             spec = await expand_all(spec, asset)
-        market = LiveMarket(
-            spec.settings,
-            spec.symbols,
-            spec.venues,
-            demo=spec.demo,
-            venue_symbols=spec.venue_symbols,
-            lists=spec.lists,
-        )
+        market = make_market(spec)
         notes = "; ".join(w for w in (state.warning, warning) if w)
         app = make_app(
             market,
@@ -71,7 +77,8 @@ async def run_watch(
             state=state,
             warning=notes,
             analysis=spec.settings.analysis,
-            saved_symbols=tuple(saved) if all_symbols else None,
+            # --all and a replay leave the saved watchlist as it was
+            saved_symbols=tuple(saved) if all_symbols or replay is not None else None,
         )
         async with market:
             with bugs_reported("the dashboard"):

@@ -99,6 +99,16 @@ class FeedSink(Protocol):
         """Take one event; must not block."""
 
 
+class FrameTap(Protocol):
+    """Sees every raw frame a connection receives (``cryptows record``), after it was handled."""
+
+    def connected(self, conn: str, venue: str) -> None:
+        """Connection ``conn`` (a label: ``binance``, ``binance#2``) of ``venue`` opened."""
+
+    def frame(self, conn: str, venue: str, frame: str | bytes, mono_ns: int, recv_ms: int) -> None:
+        """One frame as received, with the receipt times its quotes were stamped with."""
+
+
 class VenueConnection:
     """The reconnecting connection to one venue, feeding a :class:`FeedSink`."""
 
@@ -116,8 +126,11 @@ class VenueConnection:
         label: str | None = None,
         gate: ConnectGate | None = None,
         lists: SymbolLists | None = None,
+        tap: FrameTap | None = None,
     ) -> None:
         self.adapter_cls = adapter_cls
+        self.tap = tap
+        """Sees every frame received (recording); ``None`` costs the hot path one test."""
         self.name = adapter_cls.name
         self.label = label or self.name
         """This connection in logs and task names: ``binance``, or ``binance#2`` for the
@@ -269,6 +282,8 @@ class VenueConnection:
 
     async def _stream(self, ws: ClientConnection) -> None:
         adapter = self.adapter_cls()
+        if self.tap is not None:
+            self.tap.connected(self.label, self.name)
         self.liveness.last_rx = self.clock()  # the handshake's answer is the first thing received
         self.subscriptions.new_connection()
         gate = SendGate(adapter.limits.min_send_interval_s)
@@ -319,12 +334,14 @@ class VenueConnection:
         liveness, health, put = self.liveness, self.health, self.sink.put
         on_quote = self.subscriptions.on_quote
         monotonic_ns = time.monotonic_ns
+        tap, label, name = self.tap, self.label, self.name
         while True:
             frame = await recv()
             now = clock()
             liveness.last_rx = now
             health.on_frame(now)
-            for event in parse(frame, recv_mono_ns=monotonic_ns(), recv_wall_ms=wall_ms()):
+            mono_ns, recv_ms = monotonic_ns(), wall_ms()
+            for event in parse(frame, recv_mono_ns=mono_ns, recv_wall_ms=recv_ms):
                 if type(event) is Quote:
                     if health.state is not VenueState.LIVE:
                         self._mark_live()
@@ -334,6 +351,10 @@ class VenueConnection:
                     put(event)
                 else:
                     await self._handle(event, adapter, send)
+            if tap is not None:
+                # After the frame's events: a state change it caused (live) comes first in
+                # the recording, as it reached the market first.
+                tap.frame(label, name, frame, mono_ns, recv_ms)
 
     async def _handle(self, event: object, adapter: VenueAdapter, send: Send) -> None:
         """Every event but a quote (handled inline by :meth:`_read`)."""

@@ -24,7 +24,7 @@ import aiohttp
 from cryptows.config import Settings
 from cryptows.errors import UsageError
 from cryptows.feed.buffer import FeedBuffer
-from cryptows.feed.connection import FeedSink, VenueConnection
+from cryptows.feed.connection import FeedSink, FrameTap, VenueConnection
 from cryptows.feed.listing import SymbolLists
 from cryptows.feed.shards import ConnectGate, VenueShards, split_symbols
 from cryptows.models import FeedEvent, VenueHealth
@@ -95,7 +95,10 @@ class FeedManager(BackgroundTask):
         venue_symbols: Mapping[str, Sequence[Symbol]] | None = None,
         lists: SymbolLists | None = None,
         gates: dict[str, ConnectGate] | None = None,
+        tap: FrameTap | None = None,
     ) -> None:
+        self.tap = tap
+        """Sees every frame every connection receives (``cryptows record``)."""
         names = tuple(venues) if venues is not None else settings.enabled_venues
         if not names:
             raise UsageError("no venue enabled; enable one in the config or pass --venues")
@@ -170,6 +173,7 @@ class FeedManager(BackgroundTask):
                         label=view.label(index),
                         gate=self.gates[name],
                         lists=self.lists,
+                        tap=self.tap,
                     )
                     for index, symbols in enumerate(self.plan[name])
                 )

@@ -177,6 +177,7 @@ class CryptowsApp(App[None]):
         with self.batch_update():
             changed = self._header.show(
                 demo=self.market.demo,
+                replay=self.market.replay,
                 threshold=fmt.threshold(snapshot.threshold_pct, gross=snapshot.gross),
                 live=sum(h.state is VenueState.LIVE for h in health),
                 venues=len(health),
@@ -307,6 +308,7 @@ class CryptowsApp(App[None]):
 
     def action_pause(self) -> None:
         self.paused = not self.paused
+        self.market.set_paused(self.paused)  # a replay's clock stops too
         if self.paused and self.last_snapshot is not None:
             self._paint(self.last_snapshot)  # shows the PAUSED badge, nothing else changes
         else:

@@ -139,8 +139,13 @@ class FrozenMarket:
     connecting) or ``"offline"`` (the story, then every venue backing off).
     """
 
-    def __init__(self, scenario: str = "normal", *, demo: bool = True) -> None:
+    def __init__(
+        self, scenario: str = "normal", *, demo: bool = True, replay: bool = False
+    ) -> None:
         self.demo = demo
+        self.replay = replay
+        self.paused = False
+        """What the app last passed to :meth:`set_paused`."""
         self.venues = VENUES
         self.now = FIXED_NOW
         self.failure: CryptowsError | None = None
@@ -188,6 +193,9 @@ class FrozenMarket:
         self.snapshots += 1
         snap = self.aggregator.snapshot(self.now if now_ms is None else now_ms)
         return msgspec.structs.replace(snap, health=tuple(self.health), notices=tuple(self.notices))
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
 
     def set_threshold(self, threshold_pct: float) -> None:
         if not math.isfinite(threshold_pct) or not 0 <= threshold_pct <= 20:

@@ -220,3 +220,21 @@ async def test_a_refresh_before_the_detail_screen_is_composed_is_shown_once_it_i
         table = screen.query_one("#detail-table", VenueTable)
         assert table.row_order == VENUES
         assert table.cell_text("okx", "state").strip() == "unlisted"
+
+
+@pytest.mark.parametrize("replay", [True, False])
+async def test_replay_badge_and_clock_and_pause_stops_the_recording(
+    build: Build, replay: bool
+) -> None:
+    market = FrozenMarket(replay=replay)
+    app = build(market=market)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.refresh_now()
+        header = screen_text(app).splitlines()[0]
+        assert ("REPLAY" in header) is replay
+        assert "12:34:56" in header  # the market's (the recording's) clock, not the terminal's
+        await pilot.press("p")
+        assert market.paused  # a replay's clock stops with the display
+        await pilot.press("p")
+        assert not market.paused

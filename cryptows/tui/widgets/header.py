@@ -1,4 +1,4 @@
-"""The header line: title, DEMO badge, threshold in force, venues live, sort, PAUSED, clock."""
+"""The header line: title, DEMO and REPLAY badges, threshold, venues live, sort, PAUSED, clock."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class HeaderBar(Horizontal):
         parts = (
             Static("cryptows", id="app-title", markup=False),
             Static(" DEMO ", id="demo-badge", markup=False),
+            Static(" REPLAY ", id="replay-badge", markup=False),
             Static("", id="header-threshold", markup=False),
             Static("", id="header-live", markup=False),
             Static("", id="header-sort", markup=False),
@@ -56,6 +57,7 @@ class HeaderBar(Horizontal):
         self._texts: dict[str, str] = {}
         self._parts["#paused-badge"].display = False
         self._parts["#demo-badge"].display = False
+        self._parts["#replay-badge"].display = False
 
     def compose(self) -> ComposeResult:
         yield from self._parts.values()
@@ -64,6 +66,7 @@ class HeaderBar(Horizontal):
         self,
         *,
         demo: bool,
+        replay: bool = False,
         threshold: str,
         live: int,
         venues: int,
@@ -72,12 +75,17 @@ class HeaderBar(Horizontal):
         ts_ms: int | None,
         width: int,
     ) -> bool:
-        """Update the parts that changed; returns whether any did."""
+        """Update the parts that changed; returns whether any did.
+
+        In a replay (``replay``), ``ts_ms`` is the recording's clock, beside the REPLAY badge.
+        """
         changed = self._flag("#demo-badge", demo)
+        changed |= self._flag("#replay-badge", replay)
         changed |= self._flag("#paused-badge", paused)
         live_text = f" {live}/{venues} live "
         # title and clock have one cell of padding each side; the PAUSED badge a margin
         fixed = len(" cryptows ") + 2 + len(live_text) + (6 if demo else 0) + (10 if paused else 0)
+        fixed += 8 if replay else 0
         texts = header_texts(fixed, threshold, sort, clock_text(ts_ms), width)
         changed |= self._set("#header-threshold", texts[0])
         if self._set("#header-live", live_text):

@@ -1,0 +1,171 @@
+"""The recording file: writer and reader round trip, a cut-short file, corrupt lines, bad files."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import msgspec
+import pytest
+from typer.testing import CliRunner
+
+from cryptows.cli import app
+from cryptows.errors import UsageError
+from cryptows.models import SymbolStatus, VenueState, VenueStatus
+from cryptows.recording.format import (
+    FORMAT_VERSION,
+    Connected,
+    Frame,
+    Header,
+    Status,
+    SymbolChange,
+    public_endpoint,
+)
+from cryptows.recording.reader import RecordingReader
+from cryptows.recording.writer import RecordingWriter
+
+HEADER = Header(
+    format=FORMAT_VERSION,
+    cryptows="0.0.test",
+    venues=("binance", "okx"),
+    symbols=("BTCUSDT",),
+    endpoints={"binance": "wss://stream.binance.com:9443/stream"},
+    start_ms=1_767_270_896_000,
+    start_mono_ns=5_000_000_000,
+    demo=False,
+)
+FRAME = (
+    '{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"1"}}'
+)
+
+
+def write_frames(writer: RecordingWriter, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        writer.frame("binance", "binance", FRAME, 5_000_000_000 + i, HEADER.start_ms + i)
+
+
+def test_round_trip_keeps_every_record_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "r.ndjson.gz"
+    writer = RecordingWriter(path, HEADER)
+    writer.connected("binance", "binance")
+    reason = "closed by venue with code 1001: going away"
+    status = VenueStatus(venue="okx", state=VenueState.BACKOFF, reason=reason, ts_ms=5)
+    writer.event(status)
+    writer.event(SymbolStatus(venue="okx", symbol="BTCUSDT", message="unknown", ts_ms=9))
+    write_frames(writer, 3)
+    writer.frame("okx", "okx", b"\x00binary", 1, 2)
+    writer.close()
+    reader = RecordingReader(path)
+    assert reader.header == HEADER
+    records = list(reader.records())
+    assert [type(r) for r in records] == [Connected, Status, SymbolChange, Frame, Frame, Frame,
+                                          Frame]  # fmt: skip
+    assert isinstance(records[1], Status)
+    assert records[1].event == status
+    last = records[-1]
+    assert isinstance(last, Frame)
+    assert last.data == b"\x00binary"
+    assert last.text is None
+    first = records[3]
+    assert isinstance(first, Frame)
+    assert first.text == FRAME
+    assert first.wall_ms == HEADER.start_ms
+    assert (reader.corrupt, reader.truncated, writer.frames) == (0, False, 4)
+
+
+def test_a_file_cut_short_reads_up_to_its_last_flush(tmp_path: Path) -> None:
+    path = tmp_path / "r.ndjson.gz"
+    writer = RecordingWriter(path, HEADER)
+    write_frames(writer, 50)
+    writer.flush()
+    flushed = path.stat().st_size
+    write_frames(writer, 50, start=50)
+    writer.flush()
+    data = path.read_bytes()  # never closed: no gzip trailer, as after a kill
+    for cut in (flushed, (flushed + len(data)) // 2, len(data)):
+        short = tmp_path / f"cut{cut}.ndjson.gz"
+        short.write_bytes(data[:cut])
+        reader = RecordingReader(short)
+        frames = list(reader.records())
+        assert len(frames) >= 50 if cut < len(data) else len(frames) == 100
+        assert reader.truncated
+        assert reader.corrupt == 0
+    writer.close()
+
+
+def test_a_corrupt_line_in_the_middle_is_skipped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "r.ndjson.gz"
+    frame = msgspec.json.encode(Frame("binance", "binance", 1, 2, text=FRAME))
+    lines = [msgspec.json.encode(HEADER), frame, b'{"t":"f","c":', b"\xff garbage", frame]
+    path.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    reader = RecordingReader(path)
+    assert len(list(reader.records())) == 2
+    assert reader.corrupt == 2
+    assert not reader.truncated
+
+
+def test_endpoints_never_keep_credentials() -> None:
+    assert public_endpoint("wss://user:pw@host.example:9443/ws?token=abc#x") == (
+        "wss://host.example:9443/ws"
+    )
+
+
+def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Each bad file and the words its error must have."""
+    missing = tmp_path / "missing.ndjson.gz"
+    empty = tmp_path / "empty.ndjson.gz"
+    empty.write_bytes(b"")
+    hollow = tmp_path / "hollow.ndjson.gz"
+    hollow.write_bytes(gzip.compress(b""))
+    plain = tmp_path / "plain.ndjson"
+    plain.write_text('{"t":"header"}\n', encoding="utf-8")
+    future = tmp_path / "future.ndjson.gz"
+    header = msgspec.structs.replace(HEADER, format=99)
+    future.write_bytes(gzip.compress(msgspec.json.encode(header) + b"\n"))
+    other = tmp_path / "other.json.gz"
+    other.write_bytes(gzip.compress(b'{"hello": 1}\n'))
+    return {
+        "missing": (missing, "not found"),
+        "empty": (empty, "is empty"),
+        "hollow": (hollow, "is empty"),
+        "not gzip": (plain, "not gzip"),
+        "unknown version": (future, "format version 99"),
+        "not a recording": (other, "not a cryptows recording"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "hollow", "not gzip", "unknown version", "not a recording"]
+)
+def test_a_bad_file_is_a_usage_error(tmp_path: Path, case: str) -> None:
+    path, words = bad_files(tmp_path)[case]
+    with pytest.raises(UsageError, match=words):
+        RecordingReader(path)
+
+
+@pytest.mark.parametrize("command", ["arb", "quotes", "analyze", "watch"])
+def test_the_cli_says_so_in_one_line_and_exits_2(tmp_path: Path, command: str) -> None:
+    runner = CliRunner()
+    for path, words in bad_files(tmp_path).values():
+        result = runner.invoke(app, [command, "--replay", str(path), "--speed", "0"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("cryptows: error: ")
+        assert words in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["arb", "--demo", "--replay", "x.ndjson.gz"], "exclude each other"),
+        (["watch", "--demo", "--replay", "x.ndjson.gz"], "exclude each other"),
+        (["quotes", "--all", "--replay", "x.ndjson.gz"], "exclude each other"),
+        (["arb", "--speed", "2"], "--speed needs --replay"),
+        (["arb", "--replay", "x.ndjson.gz", "--speed", "-1"], "must be 0"),
+    ],
+)
+def test_replay_options_that_cannot_go_together_exit_2(args: list[str], words: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
