@@ -10,11 +10,14 @@ read until it could be read once); a venue that lists none of them goes ``idle``
 is read again every :data:`LISTING_RECHECK_S`. A symbol the venue refuses, or that stays
 silent, is reported there. Cancellation closes the socket and returns promptly.
 
-While connected, besides subscribing and the symbol watch, three tasks run: the reader
-(frames become events for the :class:`FeedSink`, and count for health: rate, lag, bad frames),
-the watchdog and the prober (:mod:`cryptows.feed.liveness`: a connection silent for its bound
-turns ``stale`` and is replaced). Whichever ends first ends the connection. A frame larger
-than :data:`MAX_FRAME_BYTES` closes it with 1009.
+The socket is aiohttp's WebSocket client (:func:`open_ws`; issue 19: on loopback it absorbs
+several times the frames websockets does), on the feed's one ``aiohttp.ClientSession`` (a
+session of its own for a SOCKS proxy). While connected, besides subscribing and the symbol
+watch, three tasks run: the reader (frames become events for the :class:`FeedSink`, and count
+for health: rate, lag, bad frames; it also answers the venue's pings and hands our pings'
+pongs to liveness), the watchdog and the prober (:mod:`cryptows.feed.liveness`: a connection
+silent for its bound turns ``stale`` and is replaced). Whichever ends first ends the
+connection. A frame larger than :data:`MAX_FRAME_BYTES` closes it with 1009.
 
 Closing: a connection we end ourselves (the program stops, the watchlist changes, the venue
 asked us to reconnect) is closed with 1000 (normal closure), never 1011 (internal error), which
@@ -33,13 +36,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
+from aiohttp import ClientWebSocketResponse, WSCloseCode, WSMsgType
 
 from cryptows.clock import wall_ms
 from cryptows.config import FeedSettings, VenueSettings
-from cryptows.feed.dial import Endpoint, describe, ws_failure
+from cryptows.feed.dial import Endpoint, describe, proxy_kind, socks_session, ws_failure
 from cryptows.feed.health import HealthTracker
 from cryptows.feed.listing import SymbolLists
 from cryptows.feed.liveness import Liveness, SendGate
@@ -67,6 +68,10 @@ MAX_FRAME_BYTES = 2**20
 """Largest frame accepted (1 MiB); a larger one closes the connection with 1009."""
 CLOSE_TIMEOUT_S = 1.0
 """How long a closing handshake may take before the socket is simply dropped."""
+_WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT_S)
+"""No receive timeout (silence is :mod:`~cryptows.feed.liveness`' business); the closing
+handshake bounded by :data:`CLOSE_TIMEOUT_S`."""
+_LOST = "connection lost (no close frame)"
 
 
 class _Reconnect(Exception):
@@ -141,6 +146,7 @@ class VenueConnection:
         self.venue = venue
         self.feed = feed
         self.sink = sink
+        self.http = http
         self.rng = rng or random.Random()
         self.clock = clock
         self.health = HealthTracker(self.name, clock=clock)
@@ -252,35 +258,21 @@ class VenueConnection:
             await asyncio.sleep(LISTING_RECHECK_S)
             await subs.validate()
         endpoint = Endpoint.of(self.venue.ws_url)
+        session: aiohttp.ClientSession | None = None  # our own, for a SOCKS proxy only
         try:
-            ws = await connect(
-                self.venue.ws_url,
-                open_timeout=self.feed.open_timeout_s,
-                ping_interval=None,  # pings are ours (Liveness.probe): their pongs prove liveness
-                # No permessage-deflate: no venue requires it (the extension is only ever
-                # offered by the client, RFC 7692), and inflating every frame costs more CPU
-                # than loopback-fast market data can afford (issue 19: python -m cryptows.bench).
-                compression=None,
-                max_size=MAX_FRAME_BYTES,
-                close_timeout=CLOSE_TIMEOUT_S,
-                proxy=endpoint.proxy,
-            )
-        except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
-            failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
-            state = VenueState.FAILED if failure.lasting else VenueState.BACKOFF
-            raise _Reconnect(failure.reason, state=state) from exc
-        # Not `async with ws`: leaving it by an exception, cancellation included (every
-        # normal stop), closes with 1011 "internal error".
-        code = CloseCode.INTERNAL_ERROR
-        try:
-            await self._stream(ws)
-        except (_Reconnect, asyncio.CancelledError):
-            code = CloseCode.NORMAL_CLOSURE
-            raise
+            try:
+                ws, session = await open_ws(endpoint, self.http, self.feed.open_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
+                failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
+                state = VenueState.FAILED if failure.lasting else VenueState.BACKOFF
+                raise _Reconnect(failure.reason, state=state) from exc
+            await self._stream(ws)  # closes ws
         finally:
-            await close_bounded(ws, code)
+            if session is not None:
+                await session.close()
 
-    async def _stream(self, ws: ClientConnection) -> None:
+    async def _stream(self, ws: ClientWebSocketResponse) -> None:
+        """Stream from ``ws`` until one of its vital tasks ends, then close it."""
         adapter = self.adapter_cls()
         if self.tap is not None:
             self.tap.connected(self.label, self.name)
@@ -290,56 +282,77 @@ class VenueConnection:
 
         async def send(frame: str) -> None:
             async with gate.slot():
-                await ws.send(frame)
+                await ws.send_str(frame)
 
         helpers = [
             asyncio.create_task(self.subscriptions.subscribe(send, adapter, self.symbols)),
             asyncio.create_task(self.subscriptions.watch()),
         ]
         # Whichever of these ends first ends the connection (they only end by raising). The
-        # watchdog comes first: its verdict wins over the read error its abort causes.
+        # watchdog comes first: its verdict wins over the read error its abort causes; the
+        # reader's (the venue's close frame) over a failed write of the prober.
+        reader = asyncio.create_task(self._read(ws, adapter, send))
         vital = [
             asyncio.create_task(self._watchdog(ws)),
-            asyncio.create_task(self._read(ws, adapter, send)),
+            reader,
             asyncio.create_task(self.liveness.probe(ws, adapter, gate)),
         ]
+        # Leaving by an exception, cancellation included (every normal stop), is a normal
+        # closure: 1011 "internal error" is kept for our own bugs.
+        code = WSCloseCode.INTERNAL_ERROR
         try:
             done, _ = await asyncio.wait(vital, return_when=asyncio.FIRST_COMPLETED)
             for task in vital:
                 if task in done:
                     task.result()
-        except ConnectionClosed as exc:
-            raise _Reconnect(_closed_reason(exc)) from exc
+        except (_Reconnect, asyncio.CancelledError):
+            code = WSCloseCode.OK
+            raise
+        except ConnectionResetError as exc:  # a write to a socket already closing
+            code = WSCloseCode.OK
+            raise _Reconnect(_LOST) from exc
         finally:
             for task in helpers + vital:
-                task.cancel()
+                if task is not reader:
+                    task.cancel()
+            # The reader is left waiting: aiohttp's close() wakes it up and then waits for the
+            # venue's answer, where cancelling it first would mark the socket as lost (1006)
+            # and its close() would drop it without waiting for the closing handshake.
+            await close_bounded(ws, code)
+            reader.cancel()
             await asyncio.gather(*helpers, *vital, return_exceptions=True)
 
     # -- liveness ---------------------------------------------------------------------------
 
-    async def _watchdog(self, ws: ClientConnection) -> None:
+    async def _watchdog(self, ws: ClientWebSocketResponse) -> None:
         """Declare the connection dead the moment it has been silent for ``dead_after_s``."""
         reason = await self.liveness.silence()
         self._publish(VenueState.STALE, reason)
         # Nobody would answer a closing handshake: drop the socket, reconnect at once.
-        ws.transport.abort()
+        abort(ws)
         raise _Reconnect(reason, state=VenueState.STALE)
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _read(self, ws: ClientConnection, adapter: VenueAdapter, send: Send) -> None:
+    async def _read(self, ws: ClientWebSocketResponse, adapter: VenueAdapter, send: Send) -> None:
         # The hot path (every frame): names bound once, quotes handled inline (no coroutine
-        # per event); everything else goes through _handle.
-        recv, clock, parse = ws.recv, self.clock, adapter.parse
+        # per event); everything else goes through _handle, control frames through _control.
+        receive, clock, parse = ws.receive, self.clock, adapter.parse
         liveness, health, put = self.liveness, self.health, self.sink.put
         on_quote = self.subscriptions.on_quote
         monotonic_ns = time.monotonic_ns
         tap, label, name = self.tap, self.label, self.name
+        text, binary = WSMsgType.TEXT, WSMsgType.BINARY
         while True:
-            frame = await recv()
+            msg = await receive()
+            kind = msg.type
+            if kind is not text and kind is not binary:
+                await self._control(ws, msg)
+                continue
             now = clock()
             liveness.last_rx = now
             health.on_frame(now)
+            frame = msg.data
             mono_ns, recv_ms = monotonic_ns(), wall_ms()
             for event in parse(frame, recv_mono_ns=mono_ns, recv_wall_ms=recv_ms):
                 if type(event) is Quote:
@@ -355,6 +368,16 @@ class VenueConnection:
                 # After the frame's events: a state change it caused (live) comes first in
                 # the recording, as it reached the market first.
                 tap.frame(label, name, frame, mono_ns, recv_ms)
+
+    async def _control(self, ws: ClientWebSocketResponse, msg: aiohttp.WSMessage) -> None:
+        """A message that is not data: the venue's ping (answered), a pong (liveness), or the
+        end of the connection (raises :class:`_Reconnect` with the venue's code and reason)."""
+        if msg.type is WSMsgType.PING:
+            await ws.pong(msg.data)  # not a sign of life: only data and our pings' pongs are
+        elif msg.type is WSMsgType.PONG:
+            self.liveness.on_pong(msg.data)
+        else:
+            raise _Reconnect(_closed_reason(msg))
 
     async def _handle(self, event: object, adapter: VenueAdapter, send: Send) -> None:
         """Every event but a quote (handled inline by :meth:`_read`)."""
@@ -389,32 +412,80 @@ class VenueConnection:
             self.sink.put(event)
 
 
-async def close_bounded(ws: ClientConnection, code: int) -> None:
+async def open_ws(
+    endpoint: Endpoint, http: aiohttp.ClientSession, open_timeout_s: float
+) -> tuple[ClientWebSocketResponse, aiohttp.ClientSession | None]:
+    """A WebSocket to ``endpoint`` on ``http`` (or, for a SOCKS proxy, on a session of its
+    own, returned too: the caller closes it after the socket), handshake within
+    ``open_timeout_s``."""
+    proxy = endpoint.proxy
+    socks = proxy is not None and proxy_kind(proxy) == "socks"
+    session = socks_session(proxy) if socks and proxy is not None else None
+    try:
+        async with asyncio.timeout(open_timeout_s):
+            ws = await (session or http).ws_connect(
+                endpoint.url,
+                # Pings are ours (Liveness.probe): their pongs prove liveness, so the reader
+                # sees them (and answers the venue's pings itself).
+                autoping=False,
+                heartbeat=None,
+                timeout=_WS_TIMEOUT,
+                # No permessage-deflate: no venue requires it (the extension is only ever
+                # offered by the client, RFC 7692), and inflating every frame costs more CPU
+                # than loopback-fast market data can afford (issue 19: python -m cryptows.bench).
+                compress=0,
+                max_msg_size=MAX_FRAME_BYTES,
+                proxy=None if socks else proxy,
+            )
+    except BaseException:
+        if session is not None:
+            await session.close()
+        raise
+    return ws, session
+
+
+def abort(ws: ClientWebSocketResponse) -> None:
+    """Drop ``ws``'s socket at once, without a closing handshake."""
+    conn = ws._response.connection  # noqa: SLF001 - aiohttp exposes no public abort
+    transport = conn.transport if conn is not None else None
+    if transport is not None:
+        transport.abort()
+
+
+async def close_bounded(ws: ClientWebSocketResponse, code: int) -> None:
     """Close ``ws`` with ``code``, waiting at most about :data:`CLOSE_TIMEOUT_S` for the venue.
 
     The handshake runs in a task of its own, so that it completes even while the caller is
     being cancelled (the usual way a run stops); should the caller be cancelled again, or the
     venue not answer, the socket is dropped rather than waited for.
     """
-    closing = asyncio.ensure_future(ws.close(code))
+    closing = asyncio.ensure_future(ws.close(code=code))
     closing.add_done_callback(_retrieve)
     try:
         await asyncio.wait({closing}, timeout=CLOSE_TIMEOUT_S + 0.5)
     finally:
         if not closing.done():
-            ws.transport.abort()
+            abort(ws)
 
 
-def _retrieve(task: asyncio.Future[None]) -> None:
+def _retrieve(task: asyncio.Future[bool]) -> None:
     """Mark a background close's outcome as seen (it may fail once its socket is dropped)."""
     if not task.cancelled():
         task.exception()
 
 
-def _closed_reason(exc: ConnectionClosed) -> str:
-    if exc.rcvd is None:
-        if exc.sent is not None and exc.sent.code == 1009:
+def _closed_reason(msg: aiohttp.WSMessage) -> str:
+    """Why the connection ended, from the reader's last message (CLOSE: the venue's close
+    frame; ERROR: ours, e.g. 1009 for an oversize frame; CLOSED/CLOSING: no close frame)."""
+    if msg.type is WSMsgType.CLOSE:
+        reason = f": {msg.extra}" if msg.extra else ""
+        return f"closed by venue with code {msg.data}{reason}"
+    if msg.type is WSMsgType.ERROR:
+        exc = msg.data
+        code = getattr(exc, "code", None)
+        if code == WSCloseCode.MESSAGE_TOO_BIG:
             return f"frame larger than {MAX_FRAME_BYTES // 1024} KiB: connection closed (1009)"
-        return "connection lost (no close frame)"
-    reason = f": {exc.rcvd.reason}" if exc.rcvd.reason else ""
-    return f"closed by venue with code {exc.rcvd.code}{reason}"
+        if isinstance(code, int):
+            return f"connection closed ({code}): {describe(exc)}"
+        return f"connection lost: {describe(exc)}"
+    return _LOST

@@ -8,7 +8,9 @@ a proxy carries the connection (its credentials are never shown).
 Proxies come from the environment the way websockets (>= 15) and aiohttp (``trust_env``) read
 them, ``HTTPS_PROXY``/``WSS_PROXY``/``SOCKS_PROXY`` and ``NO_PROXY``, with two differences for
 WebSockets: ``ALL_PROXY`` is honoured as the last resort (websockets ignores it), and loopback
-(the simulator) is always reached directly.
+(the simulator) is always reached directly. The WebSockets are aiohttp's (:func:`open_ws`): an
+HTTP(S) proxy is aiohttp's own ``proxy=``, a SOCKS one goes through aiohttp-socks (the optional
+``socks`` extra).
 """
 
 from __future__ import annotations
@@ -18,17 +20,9 @@ import socket
 import ssl
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
-from websockets.exceptions import (
-    InvalidHandshake,
-    InvalidProxy,
-    InvalidProxyStatus,
-    InvalidStatus,
-    InvalidURI,
-    ProxyError,
-)
 
 _LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "::1"})
 _HANDSHAKE_HINTS = {
@@ -58,7 +52,8 @@ class Endpoint:
     host: str
     port: int
     proxy: str | None
-    """The proxy URL to pass to websockets' ``connect`` (``None``: connect directly)."""
+    """The proxy URL (``http(s)://`` or ``socks4(a)://``/``socks5(h)://``; ``None``: connect
+    directly)."""
 
     @classmethod
     def of(cls, url: str) -> Endpoint:
@@ -96,7 +91,7 @@ def proxy_for(url: str) -> str | None:
     try:
         port = parts.port or (443 if secure else 80)
     except ValueError:
-        return None  # websockets refuses the URL itself, with a clearer message
+        return None  # the connection attempt refuses the URL itself, with a clearer message
     if urllib.request.proxy_bypass(f"{host}:{port}"):
         return None
     proxies = urllib.request.getproxies()
@@ -145,34 +140,86 @@ def shown_proxy(proxy: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}{port}"
 
 
+class InvalidProxy(ValueError):
+    """A proxy setting that cannot carry a WebSocket (unknown scheme, no host)."""
+
+
+_SOCKS_KINDS = {"socks5h": ("SOCKS5", True), "socks5": ("SOCKS5", False),
+                "socks4a": ("SOCKS4", True), "socks4": ("SOCKS4", False)}  # fmt: skip
+"""SOCKS scheme -> (python-socks proxy type, whether the proxy resolves the host name)."""
+
+
+def proxy_kind(proxy: str) -> str:
+    """``"http"`` or ``"socks"``: how ``proxy`` is spoken to (raises :class:`InvalidProxy`)."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    scheme = parts.scheme.lower()
+    if not parts.hostname:
+        raise InvalidProxy(f"no host in proxy URL {shown_proxy(proxy)}")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise InvalidProxy(f"bad port in proxy URL {shown_proxy(proxy)}") from exc
+    if scheme in ("http", "https"):
+        return "http"
+    if scheme in _SOCKS_KINDS:
+        return "socks"
+    raise InvalidProxy(f"unsupported proxy scheme {scheme}:// (http, https, socks4, socks5)")
+
+
+def socks_session(proxy: str) -> aiohttp.ClientSession:
+    """A session whose connections go through the SOCKS proxy ``proxy`` (aiohttp-socks, the
+    ``socks`` extra: :class:`ImportError` without it). ``socks5h``/``socks4a`` let the proxy
+    resolve the host name, as websockets and curl do."""
+    from aiohttp_socks import ProxyConnector, ProxyType  # optional: the socks extra
+
+    parts = urlsplit(proxy)
+    kind, rdns = _SOCKS_KINDS[parts.scheme.lower()]
+    connector = ProxyConnector(
+        proxy_type=ProxyType[kind],
+        host=parts.hostname or "",
+        port=parts.port or 1080,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        rdns=rdns,
+    )
+    return aiohttp.ClientSession(connector=connector, trust_env=False)
+
+
 def ws_failure(exc: BaseException, endpoint: Endpoint, open_timeout_s: float) -> Failure:
-    """The failure a WebSocket connection attempt to ``endpoint`` ended with."""
+    """The failure a WebSocket connection attempt (aiohttp) to ``endpoint`` ended with."""
     prefix = f"cannot connect to {endpoint.where}"
-    if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        status = exc.status
+        if status == 101:  # upgraded, but the answer is not a valid WebSocket handshake
+            return Failure(f"{prefix}: handshake failed: {exc.message}")
         lasting = 400 <= status < 500 and status != 429
         hint = _HANDSHAKE_HINTS.get(status, "")
         return Failure(f"{prefix}: handshake refused: HTTP {status}{hint}", lasting)
-    if isinstance(exc, InvalidURI):
-        return Failure(f"bad ws_url: {describe(exc)}", lasting=True)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        status = exc.status
+        return Failure(f"{prefix}: proxy refused: HTTP {status}", lasting=status in (403, 407))
     if isinstance(exc, InvalidProxy):
         return Failure(f"{prefix}: bad proxy setting: {describe(exc)}", lasting=True)
-    if isinstance(exc, InvalidProxyStatus):
-        status = exc.response.status_code
-        return Failure(f"{prefix}: proxy refused: HTTP {status}", lasting=status in (403, 407))
-    if isinstance(exc, ProxyError):
-        return Failure(f"{prefix}: proxy error: {describe(exc)}")
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return Failure(f"bad ws_url: {describe(exc)}", lasting=True)
+    if isinstance(exc, TimeoutError) or type(exc).__name__ == "ProxyTimeoutError":
         return Failure(f"{prefix}: timed out: no handshake within {open_timeout_s:g} s")
-    if isinstance(exc, ImportError):  # websockets without python-socks, given a SOCKS proxy
+    if isinstance(exc, ImportError):  # no aiohttp-socks, given a SOCKS proxy
         return Failure(
-            f"{prefix}: a SOCKS proxy needs the python-socks package "
-            "(pip install 'python-socks[asyncio]')",
+            f"{prefix}: a SOCKS proxy needs the aiohttp-socks package "
+            "(pip install 'cryptows[socks]')",
             lasting=True,
         )
+    if type(exc).__module__.startswith("aiohttp_socks"):  # ProxyConnectionError, ProxyError
+        cause = exc.__cause__
+        if isinstance(cause, OSError):
+            return Failure(f"{prefix}: {os_error_text(cause)}")
+        return Failure(f"{prefix}: proxy error: {describe(exc)}")
+    if isinstance(exc, aiohttp.ClientConnectorError):  # DNS, refused, TLS, proxy unreachable
+        return Failure(f"{prefix}: {os_error_text(exc.os_error)}")
     if isinstance(exc, OSError):
         return Failure(f"{prefix}: {os_error_text(exc)}")
-    if isinstance(exc, InvalidHandshake):
+    if isinstance(exc, aiohttp.ClientError):  # e.g. the server hung up mid-handshake
         return Failure(f"{prefix}: handshake failed: {describe(exc)}")
     return Failure(f"{prefix}: {type(exc).__name__}: {describe(exc)}", lasting=True)
 

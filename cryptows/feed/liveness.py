@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 
-from websockets.asyncio.client import ClientConnection
+from aiohttp import ClientWebSocketResponse
 
 from cryptows.venues.base import HeartbeatPolicy, Probe, VenueAdapter
 
@@ -61,6 +62,8 @@ class Liveness:
         """Probes (pings) sent, all connections together."""
         self.last_rx: float | None = None
         """Monotonic time of the last frame or pong on the open connection (``None``: none)."""
+        self._pings: list[bytes] = []
+        """Payloads of the open connection's protocol pings not answered yet, oldest first."""
 
     async def silence(self) -> str:
         """Return the moment the open connection has been silent for ``dead_after_s``, with the
@@ -73,8 +76,11 @@ class Liveness:
                 return f"no data or {answer} for {_seconds(self.dead_after_s)} s"
             await asyncio.sleep(remaining)
 
-    async def probe(self, ws: ClientConnection, adapter: VenueAdapter, gate: SendGate) -> None:
+    async def probe(
+        self, ws: ClientWebSocketResponse, adapter: VenueAdapter, gate: SendGate
+    ) -> None:
         """Ping into every silence of ``probe_after_s`` (and as a keepalive where asked)."""
+        self._pings.clear()  # a new connection: the old one's pings will never be answered
         keepalive_s = adapter.heartbeat.keepalive_s
         last_probe = self.clock()
         while True:
@@ -90,23 +96,35 @@ class Liveness:
             last_probe = self.clock()
 
     async def _send_probe(
-        self, ws: ClientConnection, adapter: VenueAdapter, gate: SendGate
+        self, ws: ClientWebSocketResponse, adapter: VenueAdapter, gate: SendGate
     ) -> None:
         async with gate.slot():
             if adapter.heartbeat.probe is Probe.PROTOCOL:
-                pong = asyncio.ensure_future(await ws.ping())  # already a future: no task
-                pong.add_done_callback(self._on_pong)
+                payload = os.urandom(4)  # as websockets does: a pong names the ping it answers
+                self._pings.append(payload)
+                del self._pings[:-_PINGS_KEPT]
+                await ws.ping(payload)
             else:
                 frame = adapter.ping_frame()
                 if frame is None:
                     return
-                await ws.send(frame)
+                await ws.send_str(frame)
         self.probes += 1
 
-    def _on_pong(self, pong: asyncio.Future[float]) -> None:
-        # A connection that closes fails its pending pings: nothing was received then.
-        if not pong.cancelled() and pong.exception() is None and self.last_rx is not None:
+    def on_pong(self, payload: bytes) -> None:
+        """The open connection received a pong: one answering a ping of ours is a sign of life
+        (and answers the earlier ones too); any other pong proves nothing."""
+        try:
+            index = self._pings.index(payload)
+        except ValueError:
+            return
+        del self._pings[: index + 1]
+        if self.last_rx is not None:
             self.last_rx = self.clock()
+
+
+_PINGS_KEPT = 16
+"""Unanswered pings remembered (a dead connection is replaced long before this many)."""
 
 
 def _seconds(value: float) -> str:

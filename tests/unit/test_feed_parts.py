@@ -11,12 +11,13 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey, RequestInfo
 from hypothesis import given
 from hypothesis import strategies as st
-from websockets.datastructures import Headers
-from websockets.exceptions import InvalidProxyStatus, InvalidStatus
-from websockets.http11 import Response
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from cryptows.config import MIN_DEAD_AFTER_S, load_settings
 from cryptows.errors import ConfigError
@@ -234,8 +235,21 @@ def _cert_error() -> ssl.SSLCertVerificationError:
     return exc
 
 
-def _status(code: int) -> Response:
-    return Response(code, "x", Headers(), b"")
+_REQUEST = RequestInfo(URL(BINANCE_WS), "GET", CIMultiDictProxy(CIMultiDict()))
+_KEY = ConnectionKey("stream.binance.com", 9443, True, True, None, None, None)
+
+
+def _handshake(status: int) -> aiohttp.WSServerHandshakeError:
+    return aiohttp.WSServerHandshakeError(_REQUEST, (), status=status, message="x")
+
+
+def _proxy_status(status: int) -> aiohttp.ClientHttpProxyError:
+    return aiohttp.ClientHttpProxyError(_REQUEST, (), status=status, message="x")
+
+
+def _connector(os_error: OSError) -> aiohttp.ClientConnectorError:
+    """What aiohttp raises when the TCP (or TLS) connection cannot be made."""
+    return aiohttp.ClientConnectorError(_KEY, os_error)
 
 
 @pytest.mark.parametrize(
@@ -247,6 +261,18 @@ def _status(code: int) -> Response:
             False,
         ),
         (ConnectionRefusedError(111, "Connect call failed"), "connection refused", False),
+        (
+            _connector(ConnectionRefusedError(111, "Connect call failed ('1.2.3.4', 9443)")),
+            "connection refused",
+            False,
+        ),
+        (
+            aiohttp.ClientConnectorDNSError(
+                _KEY, socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            ),
+            "DNS lookup failed (Name or service not known)",
+            False,
+        ),
         (
             OSError(
                 "Multiple exceptions: [Errno 111] Connect call failed ('::1', 9443, 0, 0), "
@@ -261,20 +287,32 @@ def _status(code: int) -> Response:
             "TLS error: certificate verify failed (unable to get local issuer certificate)",
             False,
         ),
-        (TimeoutError(), "timed out: no handshake within 10 s", False),
         (
-            InvalidStatus(_status(451)),
+            aiohttp.ClientConnectorCertificateError(_KEY, _cert_error()),
+            "TLS error: certificate verify failed (unable to get local issuer certificate)",
+            False,
+        ),
+        (TimeoutError(), "timed out: no handshake within 10 s", False),
+        (aiohttp.ConnectionTimeoutError(), "timed out: no handshake within 10 s", False),
+        (
+            _handshake(451),
             "handshake refused: HTTP 451 (restricted location: use another venue, or an endpoint "
             "your region may use)",
             True,
         ),
-        (InvalidStatus(_status(503)), "handshake refused: HTTP 503", False),
-        (InvalidProxyStatus(_status(407)), "proxy refused: HTTP 407", True),
+        (_handshake(503), "handshake refused: HTTP 503", False),
+        (_proxy_status(407), "proxy refused: HTTP 407", True),
         (
-            ImportError("connecting through a SOCKS proxy requires python-socks"),
-            "a SOCKS proxy needs the python-socks package (pip install 'python-socks[asyncio]')",
+            _connector(ConnectionRefusedError(111, "Connect call failed")),
+            "connection refused",
+            False,
+        ),
+        (
+            ImportError("No module named 'aiohttp_socks'"),
+            "a SOCKS proxy needs the aiohttp-socks package (pip install 'cryptows[socks]')",
             True,
         ),
+        (aiohttp.ServerDisconnectedError(), "handshake failed: Server disconnected", False),
     ],
 )
 def test_connect_failures_name_the_host_and_say_what_failed(
