@@ -346,7 +346,8 @@ class LiveMarket(BackgroundTask):
             return
         for subscriber in self._subscribers:
             subscriber.put(event)
-        self._publish(arb_events)
+        if arb_events:  # most quotes cause none
+            self._publish(arb_events)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -339,24 +339,22 @@ class VenueConnection:
         # per event); everything else goes through _handle, control frames through _control.
         receive, clock, parse = ws.receive, self.clock, adapter.parse
         liveness, health, put = self.liveness, self.health, self.sink.put
-        on_quote = self.subscriptions.on_quote
-        monotonic_ns = time.monotonic_ns
+        on_frame, on_quote = health.on_frame, self.subscriptions.on_quote
+        monotonic_ns, time_ns = time.monotonic_ns, time.time_ns  # time_ns: clock.wall_ms inline
+        text, binary, live = WSMsgType.TEXT, WSMsgType.BINARY, VenueState.LIVE
         tap, label, name = self.tap, self.label, self.name
-        text, binary = WSMsgType.TEXT, WSMsgType.BINARY
         while True:
-            msg = await receive()
-            kind = msg.type
+            kind, data, _ = msg = await receive()
             if kind is not text and kind is not binary:
                 await self._control(ws, msg)
                 continue
             now = clock()
             liveness.last_rx = now
-            health.on_frame(now)
-            frame = msg.data
-            mono_ns, recv_ms = monotonic_ns(), wall_ms()
-            for event in parse(frame, recv_mono_ns=mono_ns, recv_wall_ms=recv_ms):
+            on_frame(now)
+            mono_ns, recv_ms = monotonic_ns(), time_ns() // 1_000_000
+            for event in parse(data, recv_mono_ns=mono_ns, recv_wall_ms=recv_ms):
                 if type(event) is Quote:
-                    if health.state is not VenueState.LIVE:
+                    if health.state is not live:
                         self._mark_live()
                     on_quote(event.symbol)
                     if event.exchange_ts_ms is not None:
@@ -367,7 +365,7 @@ class VenueConnection:
             if tap is not None:
                 # After the frame's events: a state change it caused (live) comes first in
                 # the recording, as it reached the market first.
-                tap.frame(label, name, frame, mono_ns, recv_ms)
+                tap.frame(label, name, data, mono_ns, recv_ms)
 
     async def _control(self, ws: ClientWebSocketResponse, msg: aiohttp.WSMessage) -> None:
         """A message that is not data: the venue's ping (answered), a pong (liveness), or the

@@ -52,7 +52,13 @@ class HealthTracker:
         self.reconnects = 0
         self.last_error = ""
         self.symbol_errors: dict[str, str] = {}
-        self._buckets: deque[list[int]] = deque()  # [second, count]
+        self._buckets: deque[list[int]] = deque()  # [second, count], seconds before _second
+        self._second = 0
+        """The second (``int`` of the monotonic time) frames are being counted in now."""
+        self._second_base = 0
+        """:attr:`messages` before that second's first frame."""
+        self._from_s = 0.0
+        self._until_s = 0.0  # [from, until): the current second; empty until the first frame
         self._lags: deque[float] = deque(maxlen=_LAG_SAMPLES)
         self.changes: deque[StateChange] = deque(maxlen=_CHANGES_KEPT)
         """The most recent state changes, oldest first."""
@@ -110,14 +116,27 @@ class HealthTracker:
 
     def on_frame(self, now_s: float) -> None:
         """Count one received frame at monotonic time ``now_s``."""
+        # The hot path (every frame): a count and a comparison; the second's bucket is only
+        # written when the next second begins.
         self.messages += 1
+        if not self._from_s <= now_s < self._until_s:
+            self._next_second(now_s)
+
+    def _next_second(self, now_s: float) -> None:
+        """The frame just counted is the first of another second: close the current one."""
+        count = self.messages - 1 - self._second_base
+        if count:
+            self._buckets.append([self._second, count])
         second = int(now_s)
-        if self._buckets and self._buckets[-1][0] == second:
-            self._buckets[-1][1] += 1
-        else:
-            self._buckets.append([second, 1])
-            while self._buckets and self._buckets[0][0] <= second - _RATE_WINDOW_S:
-                self._buckets.popleft()
+        self._second, self._second_base = second, self.messages - 1
+        self._from_s, self._until_s = float(second), float(second + 1)
+        while self._buckets and self._buckets[0][0] <= second - _RATE_WINDOW_S:
+            self._buckets.popleft()
+
+    def _rate_buckets(self) -> list[list[int]]:
+        """Every second's [second, count], the current one included."""
+        current = self.messages - self._second_base
+        return [*self._buckets, [self._second, current]] if current else list(self._buckets)
 
     def on_lag(self, lag_ms: float) -> None:
         """Record one receipt-minus-exchange-timestamp sample."""
@@ -127,7 +146,7 @@ class HealthTracker:
         """The current :class:`VenueHealth`."""
         now = self.clock() if now_s is None else now_s
         second = int(now)
-        recent = sum(c for s, c in self._buckets if second - _RATE_WINDOW_S < s < second)
+        recent = sum(c for s, c in self._rate_buckets() if second - _RATE_WINDOW_S < s < second)
         lags = sorted(self._lags)
         return VenueHealth(
             venue=self.venue,

@@ -39,8 +39,10 @@ class Listings:
 
     def on_quote(self, symbol: str, venue: str) -> str | None:
         """``venue`` quoted ``symbol``; returns a notice to give, if this is news worth one."""
-        quoted = self._quoted.setdefault(symbol, set())
-        if venue in quoted:
+        quoted = self._quoted.get(symbol)  # every quote: no set built to be thrown away
+        if quoted is None:
+            quoted = self._quoted[symbol] = set()
+        elif venue in quoted:
             return None
         quoted.add(venue)
         return self._single_listing(symbol)
