@@ -3,8 +3,9 @@ that keeps the HolySheep API key and ``Bearer`` tokens out of every record.
 
 Modules log through ``logging.getLogger(__name__)`` as usual; :func:`start` attaches the
 handlers. Verbosity 0 logs warnings and errors, 1 (``-v``) adds cryptows' info, 2 (``-vv``)
-cryptows' debug and the libraries' info, 3 (``-vvv``) the libraries' debug too (websockets
-then logs every frame). Log records never go to stdout, which carries data only.
+cryptows' debug and the libraries' info, 3 (``-vvv``) the libraries' debug too (the
+simulator's websockets server then logs every frame; the feed's aiohttp client logs little).
+Log records never go to stdout, which carries data only.
 
 Stdlib only: no Rich, no Textual (the dashboard logs through the same handlers).
 """

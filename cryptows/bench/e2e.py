@@ -11,7 +11,7 @@ as shipped (connection, adapter, market service, aggregator, arbitrage). Measure
 - **paced** (5,000 and 20,000 frames/s offered): per quote, p50/p99 of *receipt ->
   aggregated* (the connection's receipt stamp ``recv_mono_ns`` to the aggregator returning) and
   of *sent -> aggregated* (the server's write to the aggregator returning, the same monotonic
-  clock: this one includes the kernel and the websockets buffers);
+  clock: this one includes the kernel and aiohttp's buffers);
 - **counts**: frames sent (server) vs received (the venue's health), quotes in the stream vs
   quotes the connection handed to the market vs quotes the aggregator took: ``lost`` is the
   difference, and must be 0.

@@ -11,7 +11,7 @@ process) two ways:
   :class:`~cryptows.bench.pipeline.Pipeline`.
 
 These readers are prototypes for measuring (no reconnects, no liveness, no resubscription);
-the production client is still websockets (:mod:`cryptows.feed.connection`), and is measured
+the production client (aiohttp's since issue 19: :mod:`cryptows.feed.connection`) is measured
 end to end by :mod:`cryptows.bench.e2e`. picows is optional (``pip install picows``): without
 it, its rows are skipped.
 """

@@ -12,7 +12,7 @@ Protocol (developers.binance.com/docs/binance-spot-api-docs/web-socket-streams):
 - Spot ``bookTicker`` has no event type or time (keys ``u s b B a A``); it is routed by key set.
 - The 24 h change: ``24hrTicker`` sends it in percent (``P``); ``24hrMiniTicker`` has none, so
   it is computed from ``c`` (last) and ``o`` (open of the rolling window).
-- Heartbeat: the server sends a protocol ping every 20 s and the websockets library answers it.
+- Heartbeat: the server sends a protocol ping every 20 s and the reader answers it.
   Client messages (pongs and pings included) are limited to 5 per second per connection.
 - ``serverShutdown`` announces a disconnect: reconnect at once.
 - Events of streams we did not ask for (``depthUpdate``, ``kline``, ``trade``, ``aggTrade``, ...)
@@ -267,7 +267,7 @@ class BinanceAdapter(VenueAdapter):
     rest_time_path: ClassVar[str] = "/api/v3/time"
     rest_symbols_path: ClassVar[str] = "/api/v3/exchangeInfo"
     heartbeat: ClassVar[HeartbeatPolicy] = HeartbeatPolicy(
-        # The server's own pings (every 20 s, answered by websockets) prove nothing about the
+        # The server's own pings (every 20 s, answered by the reader) prove nothing about the
         # stream reaching us, so a silent connection gets our protocol ping after
         # dead_after_s / 2.5 (2 s at the default 5 s bound) and its pong must come back. Pings
         # count against the 5 incoming messages/s per connection: sent only into silence and

@@ -23,8 +23,16 @@ from cryptows.config import MIN_DEAD_AFTER_S, load_settings
 from cryptows.errors import ConfigError
 from cryptows.feed.buffer import FeedBuffer
 from cryptows.feed.connection import Backoff
-from cryptows.feed.dial import Endpoint, proxy_for, ws_failure
+from cryptows.feed.dial import (
+    Endpoint,
+    InvalidProxy,
+    proxy_for,
+    proxy_kind,
+    socks_session,
+    ws_failure,
+)
 from cryptows.feed.health import HealthTracker
+from cryptows.feed.liveness import Liveness, SendGate
 from cryptows.market.merge import merge_quote
 from cryptows.models import Channel, FeedEvent, Quote, SymbolStatus, VenueState, VenueStatus
 from cryptows.venues import adapter_class
@@ -106,6 +114,18 @@ def test_health_rates_lag_and_transitions() -> None:
     assert tracker.symbol_error("ETHUSDT", "nope") is None
 
 
+def test_health_rate_counts_each_second_and_forgets_old_ones() -> None:
+    tracker = HealthTracker("okx")
+    for t in (10.0, 10.5, 11.2, 13.9, 13.95):
+        tracker.on_frame(t)
+    assert tracker.snapshot(now_s=14.5).msgs_per_s == pytest.approx(5 / 4)  # seconds 10..13
+    assert tracker.snapshot(now_s=11.5).msgs_per_s == pytest.approx(2 / 4)  # 11 is not over
+    tracker.on_frame(20.0)
+    assert tracker.snapshot(now_s=20.5).msgs_per_s == 0.0  # 10..13 are out of the window
+    assert tracker.snapshot(now_s=21.0).msgs_per_s == pytest.approx(1 / 4)
+    assert tracker.messages == 6
+
+
 def test_merge_prefers_book_bid_ask_and_keeps_missing_fields() -> None:
     book = _q(bid=100.0, ask=101.0, bid_size=1.0, ask_size=2.0)
     ticker = Quote(
@@ -149,6 +169,31 @@ def test_every_venue_probes_a_silence_well_before_its_bound(venue: str) -> None:
     # and the send gate keeps any burst to one message per min_send_interval_s.
     assert 1 / policy.probe_after(MIN_DEAD_AFTER_S) < 5
     assert adapter_class(venue).limits.min_send_interval_s >= (0.2 if venue == "binance" else 0)
+
+
+async def test_only_a_pong_to_one_of_our_pings_is_a_sign_of_life() -> None:
+    now = [100.0]
+    liveness = Liveness(adapter_class("binance").heartbeat, 5.0, lambda: now[0])
+    liveness.last_rx = 100.0
+    sent: list[bytes] = []
+
+    class Ws:
+        async def ping(self, payload: bytes) -> None:
+            sent.append(payload)
+
+    ws: Any = Ws()
+    gate = SendGate(0.0)
+    await liveness._send_probe(ws, adapter_class("binance")(), gate)
+    await liveness._send_probe(ws, adapter_class("binance")(), gate)
+    now[0] = 101.0
+    liveness.on_pong(b"not ours")
+    assert liveness.last_rx == 100.0
+    liveness.on_pong(sent[1])  # answers the first ping too, as websockets' pong waiters did
+    assert liveness.last_rx == 101.0
+    now[0] = 102.0
+    liveness.on_pong(sent[0])  # already answered
+    assert liveness.last_rx == 101.0
+    assert liveness.probes == 2
 
 
 def test_okx_is_pinged_before_its_own_30_s_cut_whatever_the_bound() -> None:
@@ -321,6 +366,37 @@ def test_connect_failures_name_the_host_and_say_what_failed(
     failure = ws_failure(exc, Endpoint.of(BINANCE_WS), 10.0)
     assert failure.reason == f"cannot connect to stream.binance.com:9443: {reason}"
     assert failure.lasting is lasting
+
+
+@pytest.mark.parametrize(
+    ("proxy", "reason"),
+    [
+        ("ftp://p:21", "unsupported proxy scheme ftp:// (http, https, socks4, socks5)"),
+        ("http://:3128", "no host in proxy URL http://?:3128"),
+    ],
+)
+def test_an_unusable_proxy_setting_is_a_lasting_failure(
+    monkeypatch: pytest.MonkeyPatch, proxy: str, reason: str
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    endpoint = Endpoint.of(BINANCE_WS)
+    with pytest.raises(InvalidProxy) as caught:
+        proxy_kind(endpoint.proxy or "")
+    failure = ws_failure(caught.value, endpoint, 10.0)
+    assert failure.reason.endswith(f": bad proxy setting: {reason}")
+    assert failure.lasting
+
+
+@pytest.mark.parametrize(("scheme", "rdns"), [("socks5h", True), ("socks5", False)])
+async def test_a_socks_proxy_gets_a_session_of_its_own(scheme: str, rdns: bool) -> None:
+    assert proxy_kind(f"{scheme}://u:p%40ss@s:1080") == "socks"
+    async with socks_session(f"{scheme}://u:p%40ss@s:1080") as session:
+        connector: Any = session.connector
+        assert (connector._proxy_host, connector._proxy_port) == ("s", 1080)
+        assert (connector._proxy_username, connector._proxy_password) == ("u", "p@ss")
+        assert connector._rdns is rdns
 
 
 def test_ipv6_hosts_are_bracketed_and_default_ports_filled() -> None:
