@@ -215,6 +215,11 @@ def ws_failure(exc: BaseException, endpoint: Endpoint, open_timeout_s: float) ->
         if isinstance(cause, OSError):
             return Failure(f"{prefix}: {os_error_text(cause)}")
         return Failure(f"{prefix}: proxy error: {describe(exc)}")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Its os_error raises AttributeError before aiohttp 3.13: read the cause itself.
+        cert = exc.certificate_error
+        text = os_error_text(cert) if isinstance(cert, OSError) else f"TLS error: {describe(cert)}"
+        return Failure(f"{prefix}: {text}")
     if isinstance(exc, aiohttp.ClientConnectorError):  # DNS, refused, TLS, proxy unreachable
         return Failure(f"{prefix}: {os_error_text(exc.os_error)}")
     if isinstance(exc, OSError):

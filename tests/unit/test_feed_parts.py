@@ -280,7 +280,7 @@ def _cert_error() -> ssl.SSLCertVerificationError:
     return exc
 
 
-_REQUEST = RequestInfo(URL(BINANCE_WS), "GET", CIMultiDictProxy(CIMultiDict()))
+_REQUEST = RequestInfo(URL(BINANCE_WS), "GET", CIMultiDictProxy(CIMultiDict()), URL(BINANCE_WS))
 _KEY = ConnectionKey("stream.binance.com", 9443, True, True, None, None, None)
 
 
