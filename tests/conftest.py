@@ -94,5 +94,10 @@ def _order(item: pytest.Item) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Long tests first, otherwise in the usual order: run in parallel (pytest-xdist hands out
     tests in this order), a long test started last would keep one worker busy after the others
-    are done."""
+    are done. The Hypothesis properties (seconds of CPU each) share one worker (with
+    ``--dist loadgroup``): on two cores the other workers, mostly waiting on sockets and
+    subprocesses, keep the other core, rather than every worker fighting for both at first."""
     items.sort(key=_order)
+    for item in items:
+        if _order(item) == 0:
+            item.add_marker(pytest.mark.xdist_group("cpu-bound"))
