@@ -19,6 +19,11 @@ bug in any of them, or in the aggregator while it handles a frame, ends the run:
 kept in :attr:`LiveMarket.failure` (a one-line :class:`~cryptows.errors.CryptowsError`, the full
 traceback written to a log file) and :meth:`LiveMarket.wait_failed` returns. A symbol listed on
 no venue ends it too (:class:`~cryptows.errors.UsageError`, exit 2).
+
+Why this module is a little over 400 lines: the service protocol every front end codes
+against, its subscriptions and the live implementation (with its recording hook) are read
+together; the replay (:mod:`cryptows.recording.replay`) and the listings
+(:mod:`cryptows.market.listing`) already live elsewhere.
 """
 
 from __future__ import annotations

@@ -23,6 +23,11 @@ Closing: a connection we end ourselves (the program stops, the watchlist changes
 asked us to reconnect) is closed with 1000 (normal closure), never 1011 (internal error), which
 is kept for our own bugs. The closing handshake is bounded by :data:`CLOSE_TIMEOUT_S`: a venue
 that does not answer it has its socket dropped, so it can never hold up the exit.
+
+Why this module is over 400 lines: one connection's life (connect, stream, read, close) is one
+state machine around one socket, including the aiohttp specifics it needs (open, abort,
+bounded close); liveness, subscriptions, health, dialling errors and shards are already
+modules of their own.
 """
 
 from __future__ import annotations
