@@ -68,6 +68,12 @@ class MarketService(Protocol):
         ...
 
     @property
+    def finished(self) -> bool:
+        """A replay has played its last record (its market holds the final state); never for
+        a live feed."""
+        ...
+
+    @property
     def venues(self) -> tuple[str, ...]:
         """The venues streamed, in display order."""
         ...
@@ -247,6 +253,10 @@ class LiveMarket(BackgroundTask):
     @property
     def replay(self) -> bool:
         return False
+
+    @property
+    def finished(self) -> bool:
+        return self.ended.is_set()
 
     @property
     def venues(self) -> tuple[str, ...]:

@@ -178,6 +178,7 @@ class CryptowsApp(App[None]):
             changed = self._header.show(
                 demo=self.market.demo,
                 replay=self.market.replay,
+                finished=self.market.finished,
                 threshold=fmt.threshold(snapshot.threshold_pct, gross=snapshot.gross),
                 live=sum(h.state is VenueState.LIVE for h in health),
                 venues=len(health),

@@ -144,6 +144,8 @@ class FrozenMarket:
     ) -> None:
         self.demo = demo
         self.replay = replay
+        self.finished = False
+        """A replay that has played its last record (tests set it)."""
         self.paused = False
         """What the app last passed to :meth:`set_paused`."""
         self.venues = VENUES

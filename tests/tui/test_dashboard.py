@@ -234,6 +234,13 @@ async def test_replay_badge_and_clock_and_pause_stops_the_recording(
         header = screen_text(app).splitlines()[0]
         assert ("REPLAY" in header) is replay
         assert "12:34:56" in header  # the market's (the recording's) clock, not the terminal's
+        assert "ENDED" not in header
+        market.finished = replay  # the recording has played out
+        app.refresh_now()
+        await pilot.pause()
+        header = screen_text(app).splitlines()[0]
+        assert ("REPLAY ENDED" in header) is replay
+        assert "12:34:56" in header  # its last moment stays on screen
         await pilot.press("p")
         assert market.paused  # a replay's clock stops with the display
         await pilot.press("p")

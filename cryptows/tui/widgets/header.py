@@ -67,6 +67,7 @@ class HeaderBar(Horizontal):
         *,
         demo: bool,
         replay: bool = False,
+        finished: bool = False,
         threshold: str,
         live: int,
         venues: int,
@@ -77,15 +78,18 @@ class HeaderBar(Horizontal):
     ) -> bool:
         """Update the parts that changed; returns whether any did.
 
-        In a replay (``replay``), ``ts_ms`` is the recording's clock, beside the REPLAY badge.
+        In a replay (``replay``), ``ts_ms`` is the recording's clock, beside the REPLAY badge,
+        which says REPLAY ENDED once the recording has played out (``finished``).
         """
         changed = self._flag("#demo-badge", demo)
         changed |= self._flag("#replay-badge", replay)
+        if replay:
+            changed |= self._badge("#replay-badge", " REPLAY ENDED " if finished else " REPLAY ")
         changed |= self._flag("#paused-badge", paused)
         live_text = f" {live}/{venues} live "
         # title and clock have one cell of padding each side; the PAUSED badge a margin
         fixed = len(" cryptows ") + 2 + len(live_text) + (6 if demo else 0) + (10 if paused else 0)
-        fixed += 8 if replay else 0
+        fixed += (14 if finished else 8) if replay else 0
         texts = header_texts(fixed, threshold, sort, clock_text(ts_ms), width)
         changed |= self._set("#header-threshold", texts[0])
         if self._set("#header-live", live_text):
@@ -102,6 +106,13 @@ class HeaderBar(Horizontal):
         self._texts[selector] = text
         # the parts are `width: auto`: only a new length needs a new layout (not the clock)
         self._parts[selector].update(text, layout=old is None or len(old) != len(text))
+        return True
+
+    def _badge(self, selector: str, text: str) -> bool:
+        if self._texts.get(selector) == text:
+            return False
+        self._texts[selector] = text
+        self._parts[selector].update(text)
         return True
 
     def _flag(self, selector: str, on: bool) -> bool:
