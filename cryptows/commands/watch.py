@@ -44,7 +44,6 @@ async def run_watch(
     threshold: ``--threshold``, else the one last set in the dashboard, else the config's.
     """
     from cryptows.commands.universe import check_all_options, expand_all
-    from cryptows.tui.factory import make_app
 
     asset = check_all_options(symbols, all_symbols=all_symbols, quote=quote)
     state = load_watch_state(state_path)
@@ -69,6 +68,8 @@ async def run_watch(
     ) as spec:
         if all_symbols:
             spec = await expand_all(spec, asset)
+        from cryptows.tui.factory import make_app  # Textual: only once the arguments are good
+
         market = make_market(spec)
         notes = "; ".join(w for w in (state.warning, warning) if w)
         app = make_app(

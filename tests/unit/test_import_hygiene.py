@@ -66,3 +66,21 @@ def test_the_dashboard_state_module_stays_textual_free(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_watch_usage_error_is_said_before_textual_is_imported() -> None:
+    """A typo costs the user no dashboard start-up: the arguments are checked first."""
+    code = (
+        "import sys\n"
+        "from cryptows.__main__ import main\n"
+        "sys.argv = ['cryptows', 'watch', '--all', 'BTCUSDT']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    print(exit.code, 'textual' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert "--all takes no symbols" in result.stderr
