@@ -345,7 +345,7 @@ class VenueConnection:
         receive, clock, parse = ws.receive, self.clock, adapter.parse
         liveness, health, put = self.liveness, self.health, self.sink.put
         on_frame, on_quote = health.on_frame, self.subscriptions.on_quote
-        monotonic_ns, time_ns = time.monotonic_ns, time.time_ns  # time_ns: clock.wall_ms inline
+        monotonic_ns = time.monotonic_ns
         text, binary, live = WSMsgType.TEXT, WSMsgType.BINARY, VenueState.LIVE
         tap, label, name = self.tap, self.label, self.name
         while True:
@@ -356,7 +356,7 @@ class VenueConnection:
             now = clock()
             liveness.last_rx = now
             on_frame(now)
-            mono_ns, recv_ms = monotonic_ns(), time_ns() // 1_000_000
+            mono_ns, recv_ms = monotonic_ns(), wall_ms()
             for event in parse(data, recv_mono_ns=mono_ns, recv_wall_ms=recv_ms):
                 if type(event) is Quote:
                     if health.state is not live:

@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from cryptows.market.types import VenueStateEntry
 from cryptows.models import VenueState, VenueStatus
 
+Scope = str | tuple[str, str]
+"""What a state applies to: a venue, or one (venue, symbol) of a connection of a split venue."""
+
 
 class Usability:
     """The venues' states as reported by the feed, and the verdict on a quote at a given time."""
@@ -26,14 +29,15 @@ class Usability:
         """When positive, a quote older than this is not usable."""
         self._status: dict[str, VenueStatus] = {}
         """Venue -> its last reported status."""
-        self._block: dict[str, str] = {}
-        """Venue -> why its quotes are not usable, for venues whose last state is not live."""
-        self._down_since: dict[str, int] = {}
-        """Venue -> when it last left LIVE: quotes received before then are not reused."""
-        self._symbol_block: dict[tuple[str, str], str] = {}
-        """(venue, symbol) -> why, for symbols whose connection's last state is not live."""
-        self._symbol_down_since: dict[tuple[str, str], int] = {}
-        """(venue, symbol) -> when its connection last left LIVE."""
+        self._block: dict[Scope, str] = {}
+        """Venue (or one connection's (venue, symbol)) -> why its quotes are not usable, while
+        its last state is not live."""
+        self._down_since: dict[Scope, int] = {}
+        """Venue (or (venue, symbol)) -> when it last left LIVE: quotes received before then
+        are not reused."""
+        self._scoped = False
+        """Whether any connection's own state was ever reported (a venue split over several):
+        until then :meth:`check` looks at the venue alone."""
         self.troubled: set[str] = set()
         """The venues that ever left LIVE: for any other, with no ``max_quote_age_ms``, a quote
         is usable without a :meth:`check` (the hot path asks this first)."""
@@ -41,51 +45,37 @@ class Usability:
     def on_status(self, status: VenueStatus) -> None:
         """Record a venue's new state (or, with ``status.symbols``, one of its connections')."""
         venue = status.venue
+        scopes: list[Scope]
         if status.symbols:
-            self._on_connection_status(status)
-            return
-        self._status[venue] = status
-        if status.state is VenueState.LIVE:
-            self._block.pop(venue, None)
+            self._scoped = True
+            scopes = [(venue, symbol) for symbol in status.symbols]
         else:
-            self.troubled.add(venue)
-            text = f"{venue} {status.state.value}"
-            self._block[venue] = f"{text}: {status.reason}" if status.reason else text
-            self._down_since[venue] = max(status.ts_ms, self._down_since.get(venue, 0))
-
-    def _on_connection_status(self, status: VenueStatus) -> None:
-        venue = status.venue
-        keys = [(venue, symbol) for symbol in status.symbols]
+            self._status[venue] = status
+            scopes = [venue]
         if status.state is VenueState.LIVE:
-            for key in keys:
-                self._symbol_block.pop(key, None)
+            for scope in scopes:
+                self._block.pop(scope, None)
             return
         self.troubled.add(venue)
         text = f"{venue} {status.state.value}"
         reason = f"{text}: {status.reason}" if status.reason else text
-        for key in keys:
-            self._symbol_block[key] = reason
-            self._symbol_down_since[key] = max(status.ts_ms, self._symbol_down_since.get(key, 0))
+        for scope in scopes:
+            self._block[scope] = reason
+            self._down_since[scope] = max(status.ts_ms, self._down_since.get(scope, 0))
 
     def check(self, venue: str, symbol: str, recv_ms: int, now: int) -> tuple[bool, str]:
         """Whether ``venue``'s quote of ``symbol`` received at ``recv_ms`` is usable at ``now``;
         if not, why: the venue's (or the symbol's connection's) state (``"binance backing off:
         closed by venue with code 1001"``), ``"binance: no fresh quote since it reconnected"``
         or ``"quote older than 5000 ms"``."""
-        blocked = self._block.get(venue)
-        if blocked is not None:
-            return False, blocked
-        down = self._down_since.get(venue)
-        if down is not None and recv_ms <= down:
-            # Live again, but this quote predates the outage: wait for a fresh one.
-            return False, f"{venue}: no fresh quote since it reconnected"
-        if self._symbol_down_since:
-            key = (venue, symbol)
-            blocked = self._symbol_block.get(key)
+        scopes: tuple[Scope, ...] = (venue, (venue, symbol)) if self._scoped else (venue,)
+        for scope in scopes:
+            blocked = self._block.get(scope)
             if blocked is not None:
                 return False, blocked
-            down = self._symbol_down_since.get(key)
+            down = self._down_since.get(scope)
             if down is not None and recv_ms <= down:
+                # Live again, but this quote predates the outage: wait for a fresh one.
                 return False, f"{venue}: no fresh quote since it reconnected"
         if self.max_quote_age_ms > 0 and now - recv_ms > self.max_quote_age_ms:
             return False, f"quote older than {self.max_quote_age_ms} ms"
