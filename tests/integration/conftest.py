@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
+from cryptows.bench.e2e import Workload, workload
+from cryptows.bench.replay_server import ReplayServer
 from cryptows.config import Settings, load_settings
 from cryptows.feed.manager import FeedManager
 from cryptows.models import FeedEvent, Quote
@@ -120,3 +122,16 @@ class Recorder:
     async def close(self) -> None:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+
+
+@pytest.fixture(scope="module")
+def work() -> Workload:
+    """A 300-frame benchmark workload (test_e2e_bench, test_transport)."""
+    return workload(300)
+
+
+@pytest.fixture
+def server(work: Workload) -> Iterator[ReplayServer]:
+    """A replay server sending :func:`work`'s frames, in a process of its own."""
+    with ReplayServer(work.frames) as replay:
+        yield replay

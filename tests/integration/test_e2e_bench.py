@@ -3,23 +3,8 @@ is aggregated (counts only: its timings are never tested)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from cryptows.bench.e2e import TINY_E2E, Workload, run_client, run_e2e, workload
+from cryptows.bench.e2e import TINY_E2E, Workload, run_client, run_e2e
 from cryptows.bench.replay_server import ReplayServer
-
-
-@pytest.fixture(scope="module")
-def work() -> Workload:
-    return workload(300)
-
-
-@pytest.fixture
-def server(work: Workload) -> Iterator[ReplayServer]:
-    with ReplayServer(work.frames) as replay:
-        yield replay
 
 
 def test_the_section_counts_every_frame_and_quote() -> None:

@@ -3,26 +3,13 @@ compressed or not, and the full path makes of them the quotes a fresh adapter ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from cryptows.bench.e2e import Workload, workload
+from cryptows.bench.e2e import Workload
 from cryptows.bench.replay_server import Plan, ReplayServer
 from cryptows.bench.transport import TRANSPORTS, available, bare, full, read
 
 N = 700
-
-
-@pytest.fixture(scope="module")
-def work() -> Workload:
-    return workload(300)
-
-
-@pytest.fixture
-def server(work: Workload) -> Iterator[ReplayServer]:
-    with ReplayServer(work.frames) as replay:
-        yield replay
 
 
 def _quotes(work: Workload, total: int) -> int:
