@@ -37,9 +37,11 @@ class TopOfBook:
     open_24h: float
     """The price 24 h ago (the rolling window's open), for the venues' 24 h change fields."""
     high_24h: float
-    """The window's high: 1 % above the higher of open and last, rounded up to the tick."""
+    """The window's high: 1 % above the higher of open and last, rounded up to the tick (or the
+    ask, where the quote has moved above that since the last trade)."""
     low_24h: float
-    """The window's low: 1 % below the lower of open and last, rounded down to the tick."""
+    """The window's low: 1 % below the lower of open and last, rounded down to the tick (or the
+    bid, where the quote has moved below that)."""
     ts_ms: int
     seq: int
     """Increases every time this venue's view of this symbol changes."""
@@ -65,10 +67,10 @@ def make_book(
     seq: int,
     tick: float,
 ) -> TopOfBook:
-    """A :class:`TopOfBook` from ``(bid, ask, bid size, ask size)``, the last trade price (kept
-    within bid and ask), the 24 h base volume and open; high and low are derived."""
+    """A :class:`TopOfBook` from ``(bid, ask, bid size, ask size)``, the last trade price (the
+    tape's, so it may lie outside a quote that has moved since), the 24 h base volume and open;
+    high and low are derived."""
     bid, ask, bid_size, ask_size = quote
-    last = min(max(last, bid), ask)
     return TopOfBook(
         symbol=symbol,
         bid=bid,
@@ -79,8 +81,8 @@ def make_book(
         volume_24h=volume,
         quote_volume_24h=volume * last,
         open_24h=opened,
-        high_24h=round_up(max(opened, last) * 1.01, tick),
-        low_24h=round_down(min(opened, last) * 0.99, tick),
+        high_24h=max(round_up(max(opened, last) * 1.01, tick), ask),
+        low_24h=min(round_down(min(opened, last) * 0.99, tick), bid),
         ts_ms=ts_ms,
         seq=seq,
         tick=tick,

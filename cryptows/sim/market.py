@@ -36,10 +36,23 @@ from cryptows.sim.book import (
     quote_around,
     round_down,
 )
-from cryptows.sim.universe import CORE_INSTRUMENTS, EVERYWHERE, symbol_of
+from cryptows.sim.depth import Depth, depth
+from cryptows.sim.tape import Candle, Tape, Trade
+from cryptows.sim.universe import CORE_INSTRUMENTS, EVERYWHERE, lot_of, symbol_of
 from cryptows.sim.wide import STEP_MS, WideMarket
 
-__all__ = ["EVERYWHERE", "STEP_MS", "MarketEngine", "TopOfBook", "VenueProfile", "decimals"]
+__all__ = [
+    "EVERYWHERE",
+    "STEP_MS",
+    "Candle",
+    "Depth",
+    "MarketEngine",
+    "Tape",
+    "TopOfBook",
+    "Trade",
+    "VenueProfile",
+    "decimals",
+]
 
 _INSTRUMENTS = CORE_INSTRUMENTS
 _STEP_VOL = 0.00012  # per-step volatility of the common walk (~1.2 bp per 50 ms)
@@ -69,6 +82,7 @@ class _State:
     open_24h: dict[str, float] = field(default_factory=dict)
     seq: dict[str, int] = field(default_factory=dict)
     sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    tapes: dict[str, Tape] = field(default_factory=dict)
     shown: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
@@ -100,6 +114,7 @@ class MarketEngine:
             venues = venue_profiles()
         self._venues = dict(venues)
         self._rng = random.Random(seed)
+        self._sides = random.Random(f"{seed}/sides")  # trade sides: the walk stays as it was
         self._now_ms = start_ms
         self._dislocations_on = dislocations
         self._active: list[_Dislocation] = []
@@ -119,6 +134,7 @@ class MarketEngine:
                     state.volume[venue] = notional / price
                     state.seq[venue] = 1
                     state.sizes[venue] = self._sizes(price)
+                    state.tapes[venue] = Tape(f"{venue}/{canonical}", price, start_ms)
             self._states[canonical] = state
         self._symbols = {canonical: symbol_of(canonical) for canonical in _INSTRUMENTS}
         self._wide = WideMarket(
@@ -197,7 +213,7 @@ class MarketEngine:
         rng = self._rng
         market = rng.gauss(0, 1)
         own_weight = math.sqrt(1 - _CORRELATION**2)
-        for state in self._states.values():
+        for symbol, state in self._states.items():
             z = _CORRELATION * market + own_weight * rng.gauss(0, 1)
             state.mid *= math.exp(_STEP_VOL * z)
             for venue, offset in state.offsets.items():
@@ -205,8 +221,8 @@ class MarketEngine:
                 if rng.random() < 0.3:  # sizes change on about a third of the steps
                     state.sizes[venue] = self._sizes(state.mid)
                     if rng.random() < 0.5:
-                        state.last[venue] = state.mid * (1 + state.offsets[venue])
-                        state.volume[venue] += rng.expovariate(1.0) * 5_000 / state.mid
+                        size = max(0.000001, round(rng.expovariate(1.0) * 5_000 / state.mid, 6))
+                        self._trade(state, venue, symbol, size)
         self._active = [d for d in self._active if d.until_ms > self._now_ms]
         if self._dislocations_on and rng.random() < _DISLOCATION_PER_STEP:
             symbol = rng.choice(("BTCUSDT", "ETHUSDT", "BTCUSDT", "SOLUSDT"))
@@ -215,6 +231,40 @@ class MarketEngine:
             size = rng.uniform(*_DISLOCATION_SIZE) * rng.choice((-1, 1))
             duration = rng.randint(*_DISLOCATION_MS)
             self._active.append(_Dislocation(venue, symbol, 1 + size, self._now_ms + duration))
+
+    def _trade(self, state: _State, venue: str, symbol: str, size: float) -> None:
+        """A taker trade of ``size`` at ``venue``'s touch now: it sets the last price."""
+        _, tick = _INSTRUMENTS[symbol]
+        mid = state.mid * (1 + state.offsets[venue]) * self._forced(venue, symbol)
+        bid, ask = quote_around(mid, self._venues[venue].half_spread_bps, tick)
+        buyer = self._sides.random() < 0.5
+        price = ask if buyer else bid
+        state.last[venue] = price
+        state.volume[venue] += size
+        state.tapes[venue].record(self._now_ms, price, size, buyer_taker=buyer)
+
+    def tape(self, venue: str, symbol: str, now_ms: int) -> Tape:
+        """``venue``'s trade tape of ``symbol`` up to ``now_ms`` (advancing the walk).
+
+        Raises:
+            KeyError: ``venue`` does not list ``symbol``.
+        """
+        self.book(venue, symbol, now_ms)
+        state = self._states.get(symbol)
+        if state is None:
+            return self._wide.tape(venue, symbol)
+        return state.tapes[venue]
+
+    def depth(self, venue: str, symbol: str, now_ms: int, levels: int) -> Depth:
+        """``venue``'s order book of ``symbol`` at ``now_ms``, ``levels`` per side, its top the
+        :meth:`book`'s (see :mod:`cryptows.sim.depth`).
+
+        Raises:
+            KeyError: ``venue`` does not list ``symbol``.
+        """
+        return depth(
+            self.book(venue, symbol, now_ms), f"{venue}/{symbol}", levels, lot=lot_of(symbol)
+        )
 
     def _sizes(self, price: float) -> tuple[float, float]:
         notional = self._rng.lognormvariate(math.log(20_000), 1.0)

@@ -245,3 +245,9 @@ def tick_of(canonical: str) -> float:
     """The tick of a book, core or wide (``KeyError`` for one the universe does not have)."""
     wide = WIDE_INSTRUMENTS.get(canonical)
     return wide.tick if wide is not None else CORE_INSTRUMENTS[canonical][1]
+
+
+def lot_of(canonical: str) -> float:
+    """The size increment of a book: every size it shows or trades is a multiple of it
+    (the core's sizes have 6 decimals, the wide market's 6 significant digits)."""
+    return 1e-8 if canonical in WIDE_INSTRUMENTS else 1e-6

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptows.sim.book import TopOfBook, VenueProfile, make_book, quote_around, round_down
+from cryptows.sim.tape import Tape
 from cryptows.sim.universe import BASES, CORE_BASES, WIDE_INSTRUMENTS, Instrument
 
 STEP_MS = 50
@@ -78,6 +79,7 @@ class _VenueBook:
     """The dislocation factor :attr:`book` was made with."""
     shown: tuple[float, float, float, float] | None = None
     book: TopOfBook | None = None
+    tape: Tape | None = None
 
 
 class WideMarket:
@@ -103,6 +105,7 @@ class WideMarket:
         self._dislocations_on = dislocations
         self._assets: dict[str, _Asset] = {}
         self._books: dict[tuple[str, str], _VenueBook] = {}
+        self._sides = random.Random(f"{seed}/sides")  # trade sides, apart from the books' draws
 
     def book(self, venue: str, symbol: str, now_ms: int, forced: float = 1.0) -> TopOfBook:
         """``venue``'s book of ``symbol`` at ``now_ms`` (which never goes back); ``forced`` is
@@ -118,6 +121,12 @@ class WideMarket:
             self._show(vb, now_ms)
         assert vb.book is not None
         return vb.book
+
+    def tape(self, venue: str, symbol: str) -> Tape:
+        """``venue``'s trade tape of ``symbol`` (``KeyError`` until :meth:`book` opened it)."""
+        tape = self._books[venue, symbol].tape
+        assert tape is not None
+        return tape
 
     # -- prices ---------------------------------------------------------------------------
 
@@ -170,7 +179,7 @@ class WideMarket:
         notional = profile.base_volume_usd * rng.uniform(0.5, 1.5) * scale
         usd = self._usd(instrument.symbol.base, now_ms)
         rate = activity(instrument.rank)
-        return _VenueBook(
+        vb = _VenueBook(
             instrument=instrument,
             rng=rng,
             rate=rate,
@@ -184,6 +193,8 @@ class WideMarket:
             at_ms=now_ms,
             next_ms=now_ms + _wait_ms(rng, rate),
         )
+        vb.tape = Tape(f"{venue}/{symbol}", mid, now_ms)
+        return vb
 
     def _change(self, vb: _VenueBook, now_ms: int) -> None:
         rng = vb.rng
@@ -194,9 +205,15 @@ class WideMarket:
         vb.mid = self._mid(vb.instrument, now_ms)
         usd = self._usd(vb.instrument.symbol.base, now_ms)
         vb.sizes = _sizes(rng, usd)
-        if rng.random() < 0.5:  # a trade
-            vb.last = vb.mid * (1 + vb.offset)
-            vb.volume += rng.expovariate(1.0) * 5_000 / usd
+        if rng.random() < 0.5:  # a taker trade at the touch: it sets the last price
+            size = max(1e-8, round(_size(rng.expovariate(1.0) * 5_000 / usd), 8))
+            mid = vb.mid * (1 + vb.offset) * vb.factor
+            bid, ask = quote_around(mid, vb.half_spread_bps, vb.instrument.tick)
+            buyer = self._sides.random() < 0.5
+            vb.last = ask if buyer else bid
+            vb.volume += size
+            assert vb.tape is not None
+            vb.tape.record(now_ms, vb.last, size, buyer_taker=buyer)
         if self._dislocations_on and rng.random() < _DISLOCATIONS_PER_S / vb.rate:
             size = rng.uniform(*_DISLOCATION_SIZE) * rng.choice((-1, 1))
             vb.dislocation = 1 + size
