@@ -339,6 +339,11 @@ class SimVenueServer(Served):
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         """``(status, json_body)`` for a REST GET, or ``None`` for 404."""
 
+    def not_found(self, path: str) -> tuple[int, Any]:
+        """``(status, json_body)`` for a REST path the venue does not serve: override with the
+        venue's real answer (clients parse error bodies)."""
+        return 404, {"error": f"no such endpoint {path}"}
+
     def listed(self, symbol: str) -> bool:
         """Whether this venue lists ``symbol`` now (the engine's list less delisted ones)."""
         return self.engine.listed(self.name, symbol) and symbol not in self.faults.delisted
@@ -354,9 +359,7 @@ class SimVenueServer(Served):
         if not upgrade:
             parts = urlsplit(request.path)
             answer = self.rest(parts.path, parse_qs(parts.query))
-            if answer is None:
-                return json_response(404, {"error": f"no such endpoint {parts.path}"})
-            return json_response(*answer)
+            return json_response(*(answer if answer is not None else self.not_found(parts.path)))
         started = time.monotonic()
         if self.faults.handshake_delay_s:
             await asyncio.sleep(self.faults.handshake_delay_s)
