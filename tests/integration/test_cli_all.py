@@ -4,8 +4,6 @@ simulator's listings, whatever their size), and the usage errors around them."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
@@ -16,7 +14,8 @@ from cryptows.errors import UsageError
 from cryptows.service import LiveMarket
 from cryptows.sim.cluster import SimCluster, venue_profiles
 from cryptows.symbols import parse_symbol
-from tests.integration.conftest import VENUES, bound, settings_for, until
+from tests.cli import Ran, run
+from tests.integration.conftest import VENUES, settings_for, until
 
 CLOSED = "http://127.0.0.1:1"
 """A loopback REST base nothing listens on: its symbol list cannot be read."""
@@ -107,14 +106,8 @@ async def test_all_with_no_list_readable_is_a_usage_error(cluster: SimCluster) -
     assert info.value.exit_code == 2
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cryptows", *args],
-        capture_output=True,
-        text=True,
-        timeout=bound(60),
-        check=False,
-    )
+def _cli(*args: str) -> Ran:
+    return run(*args)  # in-process (tests/cli.py)
 
 
 @pytest.mark.parametrize("command", ["arb", "watch", "quotes"])

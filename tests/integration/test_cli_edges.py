@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cryptows.venues import VENUE_NAMES
+from tests.cli import Ran, run
 from tests.conftest import clean_environ
 from tests.integration.conftest import bound
 
@@ -21,8 +22,9 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "cryptows", *args]
 
 
-def _run(*args: str, seconds: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_cli(*args), capture_output=True, text=True, timeout=bound(seconds))
+def _run(*args: str) -> Ran:
+    """In-process (see tests/cli.py); a hung run ends at pytest's timeout."""
+    return run(*args)
 
 
 @pytest.mark.slow
@@ -49,7 +51,7 @@ def test_threshold_accepts_a_percent_sign(threshold: str) -> None:
     ],
 )
 def test_bad_values_are_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    result = _run(*args, seconds=30)
+    result = _run(*args)
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -130,7 +132,7 @@ def test_unreachable_venues_are_explained_once_and_the_run_exits_1(tmp_path: Pat
     )
     # The hint comes OFFLINE_HINT_S (5 s) into the run, on the run's own clock: one more second
     # lets it out before the end.
-    result = _run("quotes", "--json", "--duration", "6", "--config", str(config), seconds=60)
+    result = _run("quotes", "--json", "--duration", "6", "--config", str(config))
     assert result.returncode == 1, result.stderr
     hints = [ln for ln in result.stderr.splitlines() if "no venue has delivered data" in ln]
     assert len(hints) == 1, result.stderr
@@ -186,7 +188,7 @@ def test_a_symbol_one_venue_lists_idles_the_others_once_and_warns_once(
 
 
 def test_a_symbol_listed_nowhere_suggests_what_the_venues_list() -> None:
-    result = _run("quotes", "--demo", "--json", "--duration", "20", "DOGEUSD", seconds=60)
+    result = _run("quotes", "--demo", "--json", "--duration", "20", "DOGEUSD")
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("cryptows: error: DOGEUSD is not listed on any of")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cryptows.venues import VENUE_NAMES
+from tests.cli import run
 from tests.integration.conftest import bound
 
 VENUES = set(VENUE_NAMES)
@@ -124,7 +125,7 @@ def test_quotes_ctrl_c_exits_cleanly_with_a_summary() -> None:
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    result = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=bound(30))
+    result = run(*args)  # in-process (tests/cli.py)
     assert result.returncode == 2
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
@@ -141,12 +142,7 @@ def test_every_venue_unreachable_exits_1(tmp_path: Path) -> None:
             'rest_url = "http://127.0.0.1:9"',
         ]
     config.write_text("\n".join(lines) + "\n")
-    result = subprocess.run(
-        _cli("quotes", "--json", "--duration", "2", "--config", str(config)),
-        capture_output=True,
-        text=True,
-        timeout=bound(60),
-    )
+    result = run("quotes", "--json", "--duration", "2", "--config", str(config))
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("cryptows: error: no venue delivered any data")
@@ -175,12 +171,8 @@ def test_sim_serves_until_ctrl_c_and_its_config_drives_the_real_client(tmp_path:
             for line in lines[:count]
         )
         assert "demo = true" in config.read_text(encoding="utf-8").splitlines()
-        result = subprocess.run(
-            _cli("quotes", "--json", "--duration", "1", "--config", str(config), "ETHUSDT"),
-            capture_output=True,
-            text=True,
-            timeout=bound(60),
-        )
+        # The clients in-process (tests/cli.py); the simulator is a process of its own.
+        result = run("quotes", "--json", "--duration", "1", "--config", str(config), "ETHUSDT")
         assert result.returncode == 0, result.stderr
         records = [json.loads(line) for line in result.stdout.splitlines()]
         assert {r["venue"] for r in records} == VENUES
@@ -191,23 +183,13 @@ def test_sim_serves_until_ctrl_c_and_its_config_drives_the_real_client(tmp_path:
         assert result.stderr.splitlines()[0] == (
             "cryptows: DEMO: simulated exchanges on 127.0.0.1, not real market data"
         )
-        arb = subprocess.run(
-            _cli("arb", "--json", "--duration", "1", "--config", str(config), "ETHUSDT"),
-            capture_output=True,
-            text=True,
-            timeout=bound(60),
-        )
+        arb = run("arb", "--json", "--duration", "1", "--config", str(config), "ETHUSDT")
         assert arb.returncode == 0, arb.stderr
         arb_records = [json.loads(line) for line in arb.stdout.splitlines()]
         assert arb_records, "no line at all from arb"
         assert all(r["demo"] is True for r in arb_records), arb_records
         assert "cryptows: DEMO: simulated exchanges" in arb.stderr
-        shown = subprocess.run(
-            _cli("config", "show", "--config", str(config)),
-            capture_output=True,
-            text=True,
-            timeout=bound(30),
-        )
+        shown = run("config", "show", "--config", str(config))
         assert shown.returncode == 0, shown.stderr
         (row,) = [line for line in shown.stdout.splitlines() if line.startswith("demo ")]
         assert row.split("#")[0].strip() == "demo = true"
@@ -237,12 +219,7 @@ def test_without_demo_nothing_is_labelled_demo(tmp_path: Path) -> None:
         proc.stdout.readline()  # "# client config written to ..."
         text = config.read_text(encoding="utf-8").replace("demo = true", "demo = false")
         config.write_text(text, encoding="utf-8")
-        result = subprocess.run(
-            _cli("quotes", "--json", "--duration", "1", "--config", str(config), "ETHUSDT"),
-            capture_output=True,
-            text=True,
-            timeout=bound(60),
-        )
+        result = run("quotes", "--json", "--duration", "1", "--config", str(config), "ETHUSDT")
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=bound(20))
     finally:

@@ -14,15 +14,23 @@ from typer.testing import CliRunner
 from cryptows import __version__
 from cryptows.cli import app
 from cryptows.config import default_config_path, example_config_text
+from tests.cli import Ran
+from tests.cli import run as run_cli
 
 SECRET = "sk-test-SECRET123"
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m cryptows ARGS`` with the (already cleaned) environment plus ``env``."""
+def run(*args: str, env: dict[str, str] | None = None) -> Ran:
+    """``cryptows ARGS`` (in-process: tests/cli.py) with the (already cleaned) environment plus
+    ``env``."""
+    return run_cli(*args, env={"NO_COLOR": "1", "COLUMNS": "100", **(env or {})})
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m cryptows ARGS``: the console entry itself, in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "cryptows", *args],
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})},
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -30,7 +38,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def assert_one_error_line(result: subprocess.CompletedProcess[str], *parts: str) -> str:
+def assert_one_error_line(result: Ran | subprocess.CompletedProcess[str], *parts: str) -> str:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
@@ -42,7 +50,7 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], *parts: str)
     return lines[0]
 
 
-# -- subprocess: the console entry as users run it ---------------------------------------------
+# -- the CLI's contract (exit codes, one-line errors), in-process --------------------------------
 
 
 def test_init_then_show_round_trip(tmp_path: Path) -> None:
@@ -108,11 +116,11 @@ def test_show_never_prints_the_key(tmp_path: Path) -> None:
     assert key == {"value": "********", "source": "env HOLYSHEEP_API_KEY"}
 
 
-def test_help_and_version() -> None:
-    helped = run("--help")
+def test_help_and_version_through_the_console_entry() -> None:
+    helped = run_process("--help")
     assert helped.returncode == 0
     assert "config" in helped.stdout
-    version = run("--version")
+    version = run_process("--version")
     assert version.returncode == 0
     assert version.stdout.strip() == f"cryptows {__version__}"
 
@@ -120,6 +128,7 @@ def test_help_and_version() -> None:
 def test_usage_errors_exit_2() -> None:
     assert run("no-such-command").returncode == 2
     assert run("config", "show", "--no-such-flag").returncode == 2
+    assert_one_error_line(run_process("config", "show", "--no-such-flag"), "--no-such-flag")
 
 
 # -- in process --------------------------------------------------------------------------------
