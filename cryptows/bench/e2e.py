@@ -93,6 +93,7 @@ def loopback_settings(venue: str, ws_url: str, rest_url: str) -> Settings:
     overrides |= {
         f"venues.{venue}.enabled": True,
         f"venues.{venue}.ws_url": ws_url,
+        f"venues.{venue}.ws_urls": [ws_url],  # load_settings would derive it; here it is direct
         f"venues.{venue}.rest_url": rest_url,
     }
     for name, value in overrides.items():

@@ -134,6 +134,19 @@ def url(*schemes: str) -> Check:
     return check
 
 
+def urls(*schemes: str) -> Check:
+    """A non-empty array of URLs, each as :func:`url` wants, without duplicates."""
+    one = url(*schemes)
+
+    def check(key: str, value: object) -> tuple[str, ...]:
+        items = _array(key, value, f'an array of URLs like ["{schemes[-1]}://host/path"]')
+        if not items:
+            raise Invalid(f"{key} must list at least one URL (got [])")
+        return tuple(dict.fromkeys(str(one(f"{key}[{i}]", item)) for i, item in enumerate(items)))
+
+    return check
+
+
 def choice(*choices: str) -> Check:
     """One of ``choices``, case-insensitive, lowered."""
 

@@ -49,6 +49,14 @@ def toml_value(value: object) -> str:
     raise TypeError(f"no TOML form for {value!r} here")
 
 
+def assignment(name: str, value: object) -> list[str]:
+    """``name = value`` as TOML lines: an array too long for one line gets one item per line."""
+    line = f"{name} = {toml_value(value)}"
+    if len(line) <= _WIDTH or not isinstance(value, list | tuple):
+        return [line]
+    return [f"{name} = [", *(f"    {toml_value(item)}," for item in value), "]"]
+
+
 def _toml_key(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
 
@@ -102,7 +110,7 @@ def _keys(keys: Iterable[Key], *, spaced: bool) -> list[str]:
     lines: list[str] = []
     for key in keys:
         if not isinstance(key.default, Mapping):
-            lines += [*_with_default(key), f"{key.field} = {toml_value(key.default)}"]
+            lines += [*_with_default(key), *assignment(key.field, key.default)]
             lines += [""] if spaced else []
     for key in keys:
         if isinstance(key.default, Mapping):
@@ -127,7 +135,7 @@ def _venues() -> list[str]:
                 note = notes.get(template.field, "")
                 joint = "" if not note else " " if note.startswith("(") else ". "
                 lines += _comment(f"Default: {value}{joint}{note}")
-            lines.append(f"{template.field} = {value}")
+            lines += assignment(template.field, template.default_for(adapter))
     return lines
 
 

@@ -119,8 +119,16 @@ VENUE_KEYS: Final = (
     VenueKey(
         "ws_url",
         checks.url("ws", "wss"),
-        "the full public market-data WebSocket URL the client opens (ws:// or wss://)",
+        "the full public market-data WebSocket URL the client opens (ws:// or wss://); "
+        "setting it replaces ws_urls with this one URL",
         from_adapter=lambda adapter: adapter.default_ws_url,
+    ),
+    VenueKey(
+        "ws_urls",
+        checks.urls("ws", "wss"),
+        "the endpoints to try in order: when one is refused or unreachable the next is tried "
+        "before backing off; the default lists the alternatives the venue documents",
+        from_adapter=lambda adapter: [adapter.default_ws_url, *adapter.alternative_ws_urls],
     ),
     VenueKey(
         "rest_url",

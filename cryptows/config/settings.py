@@ -33,7 +33,11 @@ class VenueSettings:
     enabled: bool
     """Connect to this venue."""
     ws_url: str
-    """The full public market-data WebSocket URL the client opens (``ws://`` or ``wss://``)."""
+    """The first of :attr:`ws_urls` (``ws://`` or ``wss://``)."""
+    ws_urls: tuple[str, ...]
+    """The public market-data WebSocket URLs, tried in order: the next when one is refused or
+    unreachable. Whichever of ``ws_url`` and ``ws_urls`` was set later (flags over environment
+    over file over defaults) decides: a ``ws_url`` alone is the only URL."""
     rest_url: str
     """REST base for server time and the symbol list (``http://`` or ``https://``)."""
     taker_fee_pct: float

@@ -228,6 +228,7 @@ def _build(entries: list[_Entry], config_file: Path | None) -> Settings:
             raise ConfigError(f"{entry.where}: {exc}") from exc
         winners[entry.key] = (rank, entry)
     _check_backoff(values, winners)
+    _resolve_endpoints(values, winners)
     sources = {key: entry.source for key, (_, entry) in winners.items()}
     return build_settings(values, sources=sources, config_file=config_file)
 
@@ -247,6 +248,30 @@ def _check_backoff(values: Mapping[str, object], winners: Mapping[str, tuple[int
         raise ConfigError(f"{high_entry.where}: {problem}")
     problem = f"feed.backoff_initial_s must be <= feed.backoff_max_s (got {low:g} > {high:g})"
     raise ConfigError(f"{low_entry.where}: {problem}")
+
+
+def _resolve_endpoints(values: dict[str, object], winners: dict[str, tuple[int, _Entry]]) -> None:
+    """Make each venue's ``ws_url`` and ``ws_urls`` agree: the one set later wins (a ``ws_url``
+    set after the list, e.g. a flag or a simulator's config, is the only URL; a list set after
+    it replaces it, its first URL becoming ``ws_url``). Both set in one file (the example config
+    does) must agree on the first URL: otherwise which was meant is unclear."""
+    for name in ADAPTERS:
+        one, many = f"venues.{name}.ws_url", f"venues.{name}.ws_urls"
+        (one_rank, one_entry), (many_rank, many_entry) = winners[one], winners[many]
+        urls = values[many]
+        assert isinstance(urls, tuple)
+        same_file = one_entry.source.startswith("file ") and one_entry.source == many_entry.source
+        if same_file and values[one] != urls[0]:
+            raise ConfigError(
+                f"{one_entry.where}: {one} is not the first of {many}; set one of the two "
+                f"({many} lists every URL to try, in order)"
+            )
+        if one_rank > many_rank:
+            values[many] = (values[one],)
+            winners[many] = (one_rank, one_entry)
+        else:
+            values[one] = urls[0]
+            winners[one] = (many_rank, many_entry)
 
 
 def venue_overrides(names: Iterable[str]) -> dict[str, object]:

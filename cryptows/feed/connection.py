@@ -171,6 +171,10 @@ class VenueConnection:
             lists=lists,
         )
         self._live_since: float | None = None
+        self._endpoint = 0
+        """Index in ``venue.ws_urls`` of the endpoint tried first: the last one that opened."""
+        self._via = ""
+        """How health describes the endpoint in use: ``""`` for the first (the usual one)."""
 
     @property
     def requested(self) -> tuple[Symbol, ...]:
@@ -225,6 +229,10 @@ class VenueConnection:
                 # A venue asking us to reconnect (shutdown notice) is obeyed at once, but only
                 # after a stable connection: a venue repeating it must not cause a tight loop.
                 delay = 0.0 if failure.now and stable else self.backoff.delay(attempt, self.rng)
+                if failure.state is VenueState.FAILED:
+                    # Unlikely to clear soon (a 4xx, a bad URL), but it may (a geo-block lifted,
+                    # a proxy fixed): never given up on, retried at the longest delay.
+                    delay = self.backoff.max_s
                 attempt += 1
                 self._publish(
                     failure.state, failure.reason, retry_at_ms=wall_ms() + round(delay * 1000)
@@ -262,19 +270,42 @@ class VenueConnection:
                           f"{LISTING_RECHECK_S // 60:g} min")  # fmt: skip
             await asyncio.sleep(LISTING_RECHECK_S)
             await subs.validate()
-        endpoint = Endpoint.of(self.venue.ws_url)
-        session: aiohttp.ClientSession | None = None  # our own, for a SOCKS proxy only
+        ws, session = await self._open()
         try:
-            try:
-                ws, session = await open_ws(endpoint, self.http, self.feed.open_timeout_s)
-            except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
-                failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
-                state = VenueState.FAILED if failure.lasting else VenueState.BACKOFF
-                raise _Reconnect(failure.reason, state=state) from exc
             await self._stream(ws)  # closes ws
         finally:
             if session is not None:
                 await session.close()
+
+    async def _open(self) -> tuple[ClientWebSocketResponse, aiohttp.ClientSession | None]:
+        """Open the first endpoint of ``ws_urls`` that accepts, starting with the last one that
+        did; with none, fail with every endpoint's reason (``failed`` if all are lasting)."""
+        urls = self.venue.ws_urls
+        failures: list[str] = []
+        lasting = True
+        for step in range(len(urls)):
+            index = (self._endpoint + step) % len(urls)
+            endpoint = Endpoint.of(urls[index])
+            try:
+                ws, session = await open_ws(endpoint, self.http, self.feed.open_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
+                failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
+                failures.append(failure.reason)
+                lasting = lasting and failure.lasting
+                if step + 1 < len(urls):
+                    log.info("%s: %s; trying the next endpoint", self.label, failure.reason)
+                continue
+            self._endpoint = index
+            self._via = (
+                "" if index == 0 else f"via {endpoint.where}, endpoint {index + 1} of {len(urls)}"
+            )
+            return ws, session
+        reason = (
+            failures[0]
+            if len(failures) == 1
+            else f"all {len(urls)} endpoints failed: " + ("; ".join(failures))
+        )
+        raise _Reconnect(reason, state=VenueState.FAILED if lasting else VenueState.BACKOFF)
 
     async def _stream(self, ws: ClientWebSocketResponse) -> None:
         """Stream from ``ws`` until one of its vital tasks ends, then close it."""
@@ -405,7 +436,7 @@ class VenueConnection:
     def _mark_live(self) -> None:
         if self.health.state is not VenueState.LIVE:
             self._live_since = self.clock()
-            self._publish(VenueState.LIVE, "")
+            self._publish(VenueState.LIVE, self._via)
 
     def _publish(self, state: VenueState, reason: str, retry_at_ms: int | None = None) -> None:
         event: VenueStatus | None = self.health.transition(

@@ -130,6 +130,9 @@ class VenueAdapter(ABC):
     """At most three letters, for narrow terminals (``"bin"``)."""
     default_ws_url: ClassVar[str]
     """The public market-data WebSocket URL the client opens."""
+    alternative_ws_urls: ClassVar[tuple[str, ...]] = ()
+    """Other endpoints the venue documents for the same public data, tried in order when
+    :attr:`default_ws_url` is refused or unreachable (``[venues.<name>] ws_urls``)."""
     default_rest_url: ClassVar[str]
     """REST base for server time and the symbol list."""
     default_taker_fee_pct: ClassVar[float]

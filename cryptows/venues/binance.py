@@ -257,6 +257,13 @@ class BinanceAdapter(VenueAdapter):
     display_name: ClassVar[str] = "Binance"
     short_name: ClassVar[str] = "bin"
     default_ws_url: ClassVar[str] = "wss://stream.binance.com:9443/stream"
+    # "The base endpoint is: wss://stream.binance.com:9443 or wss://stream.binance.com:443";
+    # "wss://data-stream.binance.vision can be subscribed to receive only market data messages"
+    # (developers.binance.com, WebSocket Streams, General WSS information).
+    alternative_ws_urls: ClassVar[tuple[str, ...]] = (
+        "wss://stream.binance.com:443/stream",
+        "wss://data-stream.binance.vision/stream",
+    )
     default_rest_url: ClassVar[str] = "https://api.binance.com"
     # binance.com fee schedule: regular user (VIP 0) spot taker 0.1000 %.
     default_taker_fee_pct: ClassVar[float] = 0.10

@@ -447,3 +447,58 @@ def test_a_retired_key_says_what_replaced_it(write: WriteToml, key: str) -> None
     path = write(f"[feed]\n{key} = 30\n")
     with pytest.raises(ConfigError, match=rf"feed\.{key} was removed: .*dead_after_s.*delete"):
         load_settings(path)
+
+
+# -- endpoints: ws_url and ws_urls ---------------------------------------------------------------
+
+BINANCE_URLS = (
+    "wss://stream.binance.com:9443/stream",
+    "wss://stream.binance.com:443/stream",
+    "wss://data-stream.binance.vision/stream",
+)
+
+
+def test_the_default_endpoints_are_every_one_the_venue_documents() -> None:
+    binance = load_settings().venues["binance"]
+    assert binance.ws_urls == BINANCE_URLS
+    assert binance.ws_url == BINANCE_URLS[0]
+    assert load_settings().venues["okx"].ws_urls == ("wss://ws.okx.com:8443/ws/v5/public",)
+
+
+def test_a_ws_url_set_later_is_the_only_endpoint(write: WriteToml) -> None:
+    """A simulator's config (or a flag) setting ws_url must not fall back to the real venue."""
+    path = write('[venues.binance]\nws_url = "ws://127.0.0.1:9000/stream"\n')
+    binance = load_settings(path).venues["binance"]
+    assert binance.ws_urls == ("ws://127.0.0.1:9000/stream",)
+    over = load_settings(overrides={"venues.binance.ws_url": "ws://127.0.0.1:1/stream"})
+    assert over.venues["binance"].ws_urls == ("ws://127.0.0.1:1/stream",)
+    assert over.source("venues.binance.ws_urls") == "flag"
+
+
+def test_a_ws_urls_list_set_later_replaces_ws_url(write: WriteToml) -> None:
+    path = write('[venues.okx]\nws_url = "ws://127.0.0.1:1/a"\n')
+    urls = ["ws://127.0.0.1:2/b", "ws://127.0.0.1:3/c", "ws://127.0.0.1:2/b"]
+    s = load_settings(path, overrides={"venues.okx.ws_urls": urls})
+    assert s.venues["okx"].ws_urls == ("ws://127.0.0.1:2/b", "ws://127.0.0.1:3/c")  # deduplicated
+    assert s.venues["okx"].ws_url == "ws://127.0.0.1:2/b"
+
+
+def test_ws_url_and_ws_urls_in_one_file_must_agree(write: WriteToml) -> None:
+    agreeing = write('[venues.okx]\nws_url = "ws://h/a"\nws_urls = ["ws://h/a", "ws://h/b"]\n')
+    assert load_settings(agreeing).venues["okx"].ws_urls == ("ws://h/a", "ws://h/b")
+    clashing = write('[venues.okx]\nws_url = "ws://h/x"\nws_urls = ["ws://h/a", "ws://h/b"]\n')
+    with pytest.raises(ConfigError, match=r"venues\.okx\.ws_url is not the first of venues\.okx"):
+        load_settings(clashing)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[]", "venues.bybit.ws_urls must list at least one URL"),
+        ('["https://x/y"]', r"venues.bybit.ws_urls\[0\] must be a URL starting ws:// or wss://"),
+        ('"wss://x/y"', "venues.bybit.ws_urls must be an array of URLs"),
+    ],
+)
+def test_bad_ws_urls_are_one_clear_error(write: WriteToml, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(write(f"[venues.bybit]\nws_urls = {value}\n"))

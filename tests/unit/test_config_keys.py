@@ -78,6 +78,7 @@ class KrakenAdapter(BinanceAdapter):
     name = "kraken"
     display_name = "Kraken"
     default_ws_url = "wss://ws.kraken.example/v2"
+    alternative_ws_urls = ()
     default_rest_url = "https://api.kraken.example"
     fee_source = ""
     endpoint_note = ""
@@ -100,6 +101,7 @@ def test_a_new_adapter_needs_no_config_edit(tmp_path: Path) -> None:
     assert kraken == {
         "enabled": True,
         "ws_url": "wss://ws.kraken.example/v2",
+        "ws_urls": ["wss://ws.kraken.example/v2"],
         "rest_url": "https://api.kraken.example",
         "taker_fee_pct": 0.26,
         "dead_after_s": 0.0,
