@@ -45,7 +45,9 @@ class Depth:
     ts_ms: int
 
 
-def depth(book: TopOfBook, key: str, levels: int, *, lot: float = 1e-8) -> Depth:
+def depth(
+    book: TopOfBook, key: str, levels: int, *, lot: float = 1e-8, scale: float | None = None
+) -> Depth:
     """Up to ``levels`` price levels per side of ``book``.
 
     Args:
@@ -53,9 +55,11 @@ def depth(book: TopOfBook, key: str, levels: int, *, lot: float = 1e-8) -> Depth
         key: the book's name on its venue (``"okx/BTCUSDT"``): venues' depths differ.
         levels: levels per side wanted (the ladder stops at the price 0 on the bid side).
         lot: sizes are multiples of it.
+        scale: a typical level's size (the engine's is fixed per book, so that a level keeps
+            its size while the top of book changes); default: the top's mean size.
     """
     salt = zlib.crc32(key.encode())
-    mean = (book.bid_size + book.ask_size) / 2
+    mean = scale if scale is not None else (book.bid_size + book.ask_size) / 2
     bids = _side(book.bid, book.bid_size, -1, book, salt, levels, mean, lot)
     asks = _side(book.ask, book.ask_size, +1, book, salt ^ 0x5BD1E995, levels, mean, lot)
     return Depth(bids, asks, book.seq, book.ts_ms)

@@ -38,7 +38,7 @@ from cryptows.sim.book import (
 )
 from cryptows.sim.depth import Depth, depth
 from cryptows.sim.tape import Candle, Tape, Trade
-from cryptows.sim.universe import CORE_INSTRUMENTS, EVERYWHERE, lot_of, symbol_of
+from cryptows.sim.universe import CORE_INSTRUMENTS, EVERYWHERE, lot_of, size_scale, symbol_of
 from cryptows.sim.wide import STEP_MS, WideMarket
 
 __all__ = [
@@ -262,9 +262,9 @@ class MarketEngine:
         Raises:
             KeyError: ``venue`` does not list ``symbol``.
         """
-        return depth(
-            self.book(venue, symbol, now_ms), f"{venue}/{symbol}", levels, lot=lot_of(symbol)
-        )
+        book = self.book(venue, symbol, now_ms)
+        key, scale = f"{venue}/{symbol}", size_scale(symbol)
+        return depth(book, key, levels, lot=lot_of(symbol), scale=scale)
 
     def _sizes(self, price: float) -> tuple[float, float]:
         notional = self._rng.lognormvariate(math.log(20_000), 1.0)

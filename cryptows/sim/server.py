@@ -47,7 +47,15 @@ from cryptows.clock import wall_ms
 from cryptows.sim.connection import ClientClose, SimConnection
 from cryptows.sim.market import MarketEngine, TopOfBook, VenueProfile
 
-__all__ = ["ClientClose", "Faults", "Served", "Session", "SimVenueServer", "json_response"]
+__all__ = [
+    "ClientClose",
+    "Faults",
+    "Served",
+    "Session",
+    "SimVenueServer",
+    "json_response",
+    "raw_response",
+]
 
 
 @dataclass
@@ -72,14 +80,14 @@ class Faults:
 
 def json_response(status: int, body: Any) -> Response:
     """An HTTP response carrying ``body`` as JSON."""
-    data = json.dumps(body).encode()
-    headers = Headers(
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(data))),
-            ("Connection", "close"),
-        ]
-    )
+    return raw_response(status, json.dumps(body).encode(), "application/json")
+
+
+def raw_response(status: int, data: bytes = b"", content_type: str | None = None) -> Response:
+    """An HTTP response carrying ``data`` as it is (an HTML error page, an empty body)."""
+    headers = Headers([("Content-Type", content_type)] if content_type else [])
+    headers["Content-Length"] = str(len(data))
+    headers["Connection"] = "close"
     return Response(status, HTTPStatus(status).phrase, headers, data)
 
 
@@ -339,9 +347,10 @@ class SimVenueServer(Served):
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         """``(status, json_body)`` for a REST GET, or ``None`` for 404."""
 
-    def not_found(self, path: str) -> tuple[int, Any]:
-        """``(status, json_body)`` for a REST path the venue does not serve: override with the
-        venue's real answer (clients parse error bodies)."""
+    def not_found(self, path: str) -> tuple[int, Any] | Response:
+        """``(status, json_body)``, or a whole :class:`Response` (see :func:`raw_response`),
+        for a REST path the venue does not serve: override with the venue's real answer
+        (clients parse error bodies)."""
         return 404, {"error": f"no such endpoint {path}"}
 
     def listed(self, symbol: str) -> bool:
@@ -359,7 +368,10 @@ class SimVenueServer(Served):
         if not upgrade:
             parts = urlsplit(request.path)
             answer = self.rest(parts.path, parse_qs(parts.query))
-            return json_response(*(answer if answer is not None else self.not_found(parts.path)))
+            if answer is not None:
+                return json_response(*answer)
+            missing = self.not_found(parts.path)
+            return missing if isinstance(missing, Response) else json_response(*missing)
         started = time.monotonic()
         if self.faults.handshake_delay_s:
             await asyncio.sleep(self.faults.handshake_delay_s)

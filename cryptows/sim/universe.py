@@ -247,6 +247,14 @@ def tick_of(canonical: str) -> float:
     return wide.tick if wide is not None else CORE_INSTRUMENTS[canonical][1]
 
 
+def size_scale(canonical: str) -> float:
+    """A typical resting size of a book's levels, in its base asset: about $20,000 worth at
+    the base's start price (fixed, so that depth levels keep their sizes while the top moves)."""
+    wide = WIDE_INSTRUMENTS.get(canonical)
+    usd = BASES[wide.symbol.base] if wide is not None else CORE_INSTRUMENTS[canonical][0]
+    return 20_000 / usd
+
+
 def lot_of(canonical: str) -> float:
     """The size increment of a book: every size it shows or trades is a multiple of it
     (the core's sizes have 6 decimals, the wide market's 6 significant digits)."""

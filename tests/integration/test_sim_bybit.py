@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from cryptows.clock import wall_ms
 from cryptows.models import (
     BadFrame,
     Channel,
@@ -360,3 +361,234 @@ async def test_wrong_path_is_404(engine: MarketEngine) -> None:
                 async with connect(f"ws://{sim.host}:{sim.port}{path}", open_timeout=bound(3)):
                     pass
             assert info.value.response.status_code == 404
+
+
+# -- the public spot surface beyond the client's: REST market data, trades, klines, depth --------
+
+
+async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+    async with http.get(url) as resp:
+        text = await resp.text()
+        return resp.status, json.loads(text) if text else None
+
+
+async def test_rest_non_spot_categories_answer_empty_lists(engine: MarketEngine) -> None:
+    async with BybitSim(engine) as sim, aiohttp.ClientSession() as http:
+        for category in ("linear", "inverse", "option"):
+            url = f"{sim.rest_url}/v5/market/instruments-info?category={category}&limit=1000"
+            status, body = await _get(http, url)
+            assert status == 200
+            assert list(body) == ["retCode", "retMsg", "result", "retExtInfo", "time"]
+            assert (body["retCode"], body["retMsg"]) == (0, "OK")
+            assert body["result"] == {"category": category, "list": [], "nextPageCursor": ""}
+            status, body = await _get(http, f"{sim.rest_url}/v5/market/tickers?category={category}")
+            assert body["result"] == {"category": category, "list": []}
+            # A named derivative does not exist here.
+            url = f"{sim.rest_url}/v5/market/orderbook?category={category}&symbol=BTCUSDT"
+            status, body = await _get(http, url)
+            assert (body["retCode"], body["retMsg"]) == (10001, "params error: symbol invalid")
+        status, body = await _get(http, f"{sim.rest_url}/v5/market/tickers?category=spots")
+        assert (status, body["retCode"], body["retMsg"]) == (200, 10001, "Illegal category")
+
+
+async def test_rest_unknown_symbol_interval_and_path_get_bybits_errors(
+    engine: MarketEngine,
+) -> None:
+    async with BybitSim(engine) as sim, aiohttp.ClientSession() as http:
+        base = sim.rest_url + "/v5/market"
+        status, body = await _get(http, f"{base}/tickers?category=spot&symbol=NOPEUSDT")
+        assert (status, body["retCode"], body["retMsg"]) == (200, 10001, "Not supported symbols")
+        assert body["result"] == {}
+        for path in ("orderbook", "recent-trade", "kline"):
+            url = f"{base}/{path}?category=spot&symbol=btcusdt&interval=1"  # case-sensitive
+            status, body = await _get(http, url)
+            assert (status, body["retCode"]) == (200, 10001)
+            assert body["retMsg"] == "params error: symbol invalid"
+        url = f"{base}/kline?category=spot&symbol=BTCUSDT&interval=1m"
+        status, body = await _get(http, url)
+        assert (body["retCode"], body["retMsg"]) == (10001, "Invalid period!")
+        # An endpoint the venue does not have: 404 with no body at all, like api.bybit.com.
+        for path in ("/v5/market/nope", "/v5/asset/coin/query-info", "/"):
+            async with http.get(sim.rest_url + path) as resp:
+                assert (resp.status, await resp.read()) == (404, b"")
+
+
+async def test_rest_book_ticker_trades_and_klines_agree_with_the_engine() -> None:
+    frozen = FrozenEngine()
+    async with BybitSim(frozen) as sim, aiohttp.ClientSession() as http:
+        base = sim.rest_url + "/v5/market"
+        depth = frozen.depth("bybit", "ETHUSDT", 0, 200)
+        _, body = await _get(http, f"{base}/orderbook?category=spot&symbol=ETHUSDT")
+        result = body["result"]
+        assert list(result) == ["s", "b", "a", "ts", "u", "seq", "cts"]
+        assert (len(result["b"]), len(result["a"])) == (1, 1)  # spot's default limit is 1
+        assert result["u"] == depth.seq
+        _, body = await _get(http, f"{base}/orderbook?category=spot&symbol=ETHUSDT&limit=500")
+        result = body["result"]
+        assert [[float(p), float(q)] for p, q in result["b"]] == [list(b) for b in depth.bids]
+        assert [[float(p), float(q)] for p, q in result["a"]] == [list(a) for a in depth.asks]
+        _, body = await _get(http, f"{base}/tickers?category=spot&symbol=ETHUSDT")
+        [ticker] = body["result"]["list"]
+        assert (float(ticker["bid1Price"]), float(ticker["ask1Price"])) == (
+            depth.bids[0][0],
+            depth.asks[0][0],
+        )
+        _, body = await _get(http, f"{base}/tickers?category=spot")
+        assert len(body["result"]["list"]) == len(sim.listed_symbols())
+        # Trades: newest first, 60 by default, the tape's ids; the last one is the ticker's last.
+        tape = frozen.tape("bybit", "ETHUSDT", 0)
+        for n in range(70):  # a tape long enough to be cut
+            tape.record(frozen.frozen_ms + n, 3400.0 + n * 0.01, 0.5, buyer_taker=n % 2 == 0)
+        _, body = await _get(http, f"{base}/recent-trade?category=spot&symbol=ETHUSDT")
+        trades = body["result"]["list"]
+        assert len(trades) == 60
+        assert list(trades[0]) == [
+            "execId", "symbol", "price", "size", "side", "time", "isBlockTrade",
+        ]  # fmt: skip
+        assert [int(t["execId"]) for t in trades] == list(
+            range(tape.last_id, tape.last_id - 60, -1)
+        )
+        assert (trades[0]["price"], trades[0]["side"]) == ("3400.69", "Sell")
+        _, body = await _get(http, f"{base}/recent-trade?category=spot&symbol=ETHUSDT&limit=2")
+        assert len(body["result"]["list"]) == 2
+        # Klines: newest first, seven strings each, the running minute closing at the last trade.
+        _, body = await _get(http, f"{base}/kline?category=spot&symbol=ETHUSDT&interval=1")
+        assert (body["result"]["category"], body["result"]["symbol"]) == ("spot", "ETHUSDT")
+        rows = body["result"]["list"]
+        starts = [int(r[0]) for r in rows]
+        assert starts == sorted(starts, reverse=True)
+        assert all(len(r) == 7 and all(isinstance(v, str) for v in r) for r in rows)
+        assert rows[0][4] == "3400.69"
+        for interval in ("5", "D", "W", "M"):
+            url = f"{base}/kline?category=spot&symbol=ETHUSDT&interval={interval}&limit=1"
+            _, body = await _get(http, url)
+            [row] = body["result"]["list"]
+            assert row[4] == "3400.69"
+            assert float(row[2]) >= 3400.69
+
+
+async def test_public_trades_stream_every_trade_once_in_order(engine: MarketEngine) -> None:
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": ["publicTrade.BTCUSDT"]}))
+        assert (await _reply(ws))["success"] is True
+        pushed: list[dict[str, Any]] = []
+        async with asyncio.timeout(bound(8)):
+            while len(pushed) < 5:
+                frame = json.loads(await ws.recv())
+                assert list(frame) == ["topic", "type", "ts", "data"]
+                assert (frame["topic"], frame["type"]) == ("publicTrade.BTCUSDT", "snapshot")
+                pushed += frame["data"]
+        tape = engine.tape("bybit", "BTCUSDT", 0)
+    ids = [int(t["i"]) for t in pushed]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))  # no gap, no repeat
+    on_tape = {t.id: t for t in tape.trades}
+    for item in pushed:
+        assert list(item) == ["T", "s", "S", "v", "p", "L", "i", "BT", "RPI", "seq"]
+        trade = on_tape[int(item["i"])]
+        assert (item["T"], item["s"], float(item["p"]), float(item["v"])) == (
+            trade.ts_ms,
+            "BTCUSDT",
+            trade.price,
+            trade.size,
+        )
+        assert item["S"] == ("Buy" if trade.buyer_taker else "Sell")
+        assert item["L"] in ("PlusTick", "ZeroPlusTick", "MinusTick", "ZeroMinusTick")
+        assert item["BT"] is False
+
+
+async def test_kline_stream_pushes_the_running_candle_and_confirms_a_closed_one(
+    engine: MarketEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BybitSession, "kline_push_s", 0.1)
+    skew = [0]  # the simulator's clock runs this far ahead of the real one
+    monkeypatch.setattr("cryptows.sim.bybit.wall_ms", lambda: wall_ms() + skew[0])
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": ["kline.7.BTCUSDT"]}))
+        assert (await _reply(ws))["ret_msg"] == "Invalid kline type :[kline.7.BTCUSDT]"
+        await ws.send(json.dumps({"op": "subscribe", "args": ["kline.1.BTCUSDT"]}))
+        assert (await _reply(ws))["success"] is True
+        first = json.loads(await asyncio.wait_for(ws.recv(), bound(3)))
+        assert list(first) == ["topic", "data", "ts", "type"]
+        [candle] = first["data"]
+        assert list(candle) == [
+            "start", "end", "interval", "open", "close", "high", "low", "volume", "turnover",
+            "confirm", "timestamp",
+        ]  # fmt: skip
+        start = candle["start"]
+        assert (candle["interval"], candle["end"], candle["confirm"]) == (
+            "1",
+            start + 59_999,
+            False,
+        )
+        assert start % 60_000 == 0
+        skew[0] = 60_000  # the minute ends
+        frames: list[dict[str, Any]] = []
+        async with asyncio.timeout(bound(3)):
+            while not any(f["data"][0]["start"] > start for f in frames):
+                frames.append(json.loads(await ws.recv()))
+    confirmed = [f["data"][0] for f in frames if f["data"][0]["confirm"]]
+    assert [c["start"] for c in confirmed] == [start]
+    assert frames[-1]["data"][0]["start"] == start + 60_000
+    assert frames[-1]["data"][0]["open"] == confirmed[0]["close"]
+
+
+def _apply(book: dict[float, float], levels: list[list[str]]) -> None:
+    for price, size in levels:
+        if float(size) == 0:
+            del book[float(price)]  # a level the client holds: else the delta is wrong
+        else:
+            book[float(price)] = float(size)
+
+
+async def test_deep_book_is_a_snapshot_then_deltas_that_rebuild_the_engines_depth(
+    engine: MarketEngine,
+) -> None:
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        args = ["orderbook.50.BTCUSDT", "orderbook.1.BTCUSDT"]
+        await ws.send(json.dumps({"op": "subscribe", "args": args}))
+        assert (await _reply(ws))["success"] is True
+        bids: dict[float, float] = {}
+        asks: dict[float, float] = {}
+        tops: dict[int, tuple[float, float]] = {}
+        kinds: list[str] = []
+        checked = 0
+        async with asyncio.timeout(bound(8)):
+            while checked < 5 or len(kinds) < 8:
+                frame = json.loads(await ws.recv())
+                data = frame["data"]
+                assert data["seq"] == 40_000_000_000 + data["u"]
+                if frame["topic"] == "orderbook.1.BTCUSDT":
+                    tops[data["u"]] = (float(data["b"][0][0]), float(data["a"][0][0]))
+                    continue
+                assert list(frame) == ["topic", "ts", "type", "data", "cts"]
+                kinds.append(frame["type"])
+                if frame["type"] == "snapshot":
+                    bids.clear()
+                    asks.clear()
+                _apply(bids, data["b"])
+                _apply(asks, data["a"])
+                assert len(bids) == len(asks) == 50
+                if data["u"] in tops:  # the same book on both depths
+                    assert (max(bids), min(asks)) == tops[data["u"]]
+                now = engine.depth("bybit", "BTCUSDT", 0, 50)  # time 0: does not advance it
+                if now.seq == data["u"]:
+                    assert sorted(bids.items(), reverse=True) == now.bids
+                    assert sorted(asks.items()) == now.asks
+                    checked += 1
+    assert kinds[0] == "snapshot"
+    assert set(kinds[1:]) == {"delta"}
+
+
+@pytest.mark.parametrize(("depth", "gap_ms"), [(200, 100), (1000, 200)])
+async def test_deeper_books_keep_their_documented_push_frequency(
+    engine: MarketEngine, depth: int, gap_ms: int
+) -> None:
+    async with BybitSim(engine) as sim, connect(sim.ws_url) as ws:
+        topic = f"orderbook.{depth}.BTCUSDT"
+        await ws.send(json.dumps({"op": "subscribe", "args": [topic]}))
+        assert (await _reply(ws))["success"] is True
+        frames = [f for f in await _raw(ws, bound(1.5)) if f.get("topic") == topic]
+    assert len(frames[0]["data"]["b"]) == depth
+    stamps = [f["ts"] for f in frames]
+    assert len(stamps) >= 3
+    assert min(b - a for a, b in zip(stamps, stamps[1:], strict=False)) >= gap_ms - 5

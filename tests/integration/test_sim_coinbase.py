@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 from websockets.protocol import State
 
+from cryptows.clock import wall_ms
 from cryptows.models import BadFrame, Channel, Heartbeat, Quote, SubscriptionAck, SubscriptionError
 from cryptows.sim.coinbase import CoinbaseSession, CoinbaseSim
 from cryptows.sim.market import MarketEngine
@@ -299,24 +302,238 @@ async def test_heartbeats_once_a_second_per_product(engine: MarketEngine) -> Non
     assert all(1 <= n <= 4 for n in counts.values()), counts
 
 
-async def test_sequence_grows_by_one_per_product(engine: MarketEngine) -> None:
-    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as ws:
-        await ws.send(json.dumps(_fixture("subscribe_request.json")))
-        assert (await _recv_json(ws))["type"] == "subscriptions"
-        frames = await _raw_for(ws, 1.5)
-    by_product: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for f in frames:
-        by_product[f["product_id"]].append((f["type"], f["sequence"]))
-    assert set(by_product) == {"BTC-USD", "ETH-USD"}
-    for product, items in by_product.items():
-        seqs = [s for _, s in items]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), product
-        assert {kind for kind, _ in items} == {"ticker", "heartbeat"}
-
-
 async def test_wrong_path_is_404(engine: MarketEngine) -> None:
     async with CoinbaseSim(engine) as sim:
         with pytest.raises(InvalidStatus) as info:
             async with connect(sim.ws_url + "ws", open_timeout=bound(5)):
                 pass
     assert info.value.response.status_code == 404
+
+
+def _sub(channels: list[Any], products: list[str], **extra: Any) -> str:
+    return json.dumps({"type": "subscribe", "product_ids": products, "channels": channels} | extra)
+
+
+def _signature(**changes: Any) -> dict[str, Any]:
+    """Well-formed authentication fields (the simulator cannot check the secret)."""
+    fields = {
+        "signature": base64.b64encode(bytes(range(32))).decode(),
+        "key": "simulated-key",
+        "passphrase": "simulated-passphrase",
+        "timestamp": str(time.time()),
+    }
+    return fields | changes
+
+
+async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+    async with http.get(url) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_sequence_is_per_product_and_the_same_on_every_connection(
+    engine: MarketEngine,
+) -> None:
+    request = _sub(["matches", "ticker", "heartbeat"], ["BTC-USD", "ETH-USD"])
+    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as a, connect(sim.ws_url) as b:
+        await a.send(request)
+        await b.send(request)
+        assert (await _recv_json(a))["type"] == (await _recv_json(b))["type"] == "subscriptions"
+        first, second = await asyncio.gather(_raw_for(a, 1.5), _raw_for(b, 1.5))
+    by_trade: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for frames in (first, second):
+        per_product: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for f in frames:
+            per_product[f["product_id"]].append(f)
+            if f["type"] in ("match", "last_match"):
+                by_trade[(f["product_id"], f["trade_id"])].add(f["sequence"])
+        assert set(per_product) == {"BTC-USD", "ETH-USD"}
+        for items in per_product.values():
+            seqs = [f["sequence"] for f in items]
+            assert seqs == sorted(seqs)  # a heartbeat repeats the latest number
+            matches = [f["sequence"] for f in items if f["type"] == "match"]
+            tickers = [f["sequence"] for f in items if f["type"] == "ticker"]
+            assert len(set(matches)) == len(matches)
+            assert len(set(tickers)) == len(tickers)
+    shared = [seqs for key, seqs in by_trade.items()]
+    assert len(shared) >= 3
+    # The same trade carries the same sequence on both connections.
+    assert all(len(seqs) == 1 for seqs in shared), by_trade
+
+
+async def test_matches_send_last_match_then_every_trade_with_the_maker_side(
+    engine: MarketEngine,
+) -> None:
+    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(_sub(["matches"], ["BTC-USDT"]))
+        assert (await _recv_json(ws))["type"] == "subscriptions"
+        frames = await _raw_for(ws, 1.5)
+        tape = {t.id: t for t in engine.tape("coinbase", "BTCUSDT", 0).trades}
+    assert frames[0]["type"] == "last_match"
+    assert all(f["type"] == "match" for f in frames[1:])
+    assert len(frames) >= 3
+    assert list(frames[1]) == [
+        "type", "trade_id", "sequence", "maker_order_id", "taker_order_id", "time",
+        "product_id", "size", "price", "side",
+    ]  # fmt: skip
+    ids = [f["trade_id"] for f in frames]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))  # every trade, in order
+    for f in frames:
+        trade = tape[f["trade_id"]]
+        assert f["side"] == ("sell" if trade.buyer_taker else "buy")  # the maker's side
+        assert float(f["price"]) == trade.price
+        assert float(f["size"]) == trade.size
+        assert f["maker_order_id"] != f["taker_order_id"]
+        assert f["time"].endswith("Z")
+
+
+async def test_level2_batch_snapshot_then_updates_keep_the_book(engine: MarketEngine) -> None:
+    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(_sub(["level2_batch"], ["ETH-USD"]))
+        assert (await _recv_json(ws))["type"] == "subscriptions"
+        snapshot = await _recv_json(ws)
+        assert list(snapshot) == ["type", "product_id", "bids", "asks"]
+        assert snapshot["type"] == "snapshot"
+        book = {
+            side: {float(p): float(s) for p, s in snapshot[key]}
+            for side, key in (("buy", "bids"), ("sell", "asks"))
+        }
+        updates = await _raw_for(ws, 1.0)
+        sim.faults.quiet = True  # freeze, then drain what is in flight
+        updates += await _raw_for(ws, 0.3)
+        [session] = sim.sessions
+        assert isinstance(session, CoinbaseSession)
+        sent = session.ladders[("level2_batch", "ETH-USD")]
+    assert len(updates) >= 5
+    for update in updates:
+        assert update["type"] == "l2update"
+        assert list(update) == ["type", "product_id", "changes", "time"]
+        for side, price, size in update["changes"]:
+            if float(size) == 0:
+                del book[side][float(price)]  # only levels the book has are removed
+            else:
+                book[side][float(price)] = float(size)
+    assert sorted(book["buy"].items(), reverse=True) == sent.bids
+    assert sorted(book["sell"].items()) == sent.asks
+    assert sent.bids[0][0] < sent.asks[0][0]
+
+
+async def test_level2_needs_a_well_formed_signature(engine: MarketEngine) -> None:
+    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as ws:
+        await ws.send(_sub(["level2"], ["BTC-USD"]))
+        assert await _recv_json(ws) == _fixture("error__level2_requires_auth.json")
+        for bad in (
+            _signature(signature="not base64!"),
+            _signature(key=""),
+            _signature(timestamp=str(time.time() - 60)),
+        ):
+            await ws.send(_sub(["level2"], ["BTC-USD"], **bad))
+            error = await _recv_json(ws)
+            assert (error["type"], error["message"]) == ("error", "Authentication Failed")
+        await ws.send(_sub(["level3"], ["BTC-USD"], **_signature()))  # not served, even signed
+        assert await _recv_json(ws) == _fixture("error__level2_requires_auth.json")
+        await ws.send(_sub(["level2"], ["BTC-USD"], **_signature()))
+        ack = await _recv_json(ws)
+        snapshot = await _recv_json(ws)
+    assert ack == {
+        "type": "subscriptions",
+        "channels": [{"name": "level2", "product_ids": ["BTC-USD"]}],
+    }
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["product_id"] == "BTC-USD"
+
+
+async def test_unknown_channels_are_refused_not_acked(engine: MarketEngine) -> None:
+    async with CoinbaseSim(engine) as sim, connect(sim.ws_url) as ws:
+        for name in ("trades", "last_match", "user"):
+            await ws.send(_sub([name], ["BTC-USD"]))
+            assert await _recv_json(ws) == {
+                "type": "error",
+                "message": "Failed to subscribe",
+                "reason": f"{name} is not a valid channel",
+            }
+        await ws.send(_sub(["ticker_batch", "status"], ["BTC-USD"]))
+        assert (await _recv_json(ws))["type"] == "subscriptions"
+        kinds = {f["type"] for f in await _raw_for(ws, 1.0)}
+    assert kinds == {"ticker", "status"}  # served at once, not acked then silent
+
+
+async def test_rest_reference_data_and_errors(engine: MarketEngine) -> None:
+    async with CoinbaseSim(engine) as sim, aiohttp.ClientSession() as http:
+        status, currencies = await _get(http, sim.rest_url + "/currencies")
+        assert status == 200
+        codes = {c["id"] for c in currencies}
+        assert {"BTC", "ETH", "USD", "USDT", "USDC"} <= codes
+        status, btc = await _get(http, sim.rest_url + "/currencies/BTC")
+        assert status == 200
+        assert btc["id"] == "BTC"
+        assert btc["details"]["type"] == "crypto"
+        status, product = await _get(http, sim.rest_url + "/products/BTC-USDT")
+        assert (product["quote_increment"], product["base_increment"]) == ("0.01", "0.000001")
+        for path in ("/currencies/NOPE", "/nope", "/products/FOO-USD/book", "/products/BTC-USD/x"):
+            assert await _get(http, sim.rest_url + path) == (404, {"message": "NotFound"}), path
+
+
+async def test_rest_book_levels_and_sequence(engine: MarketEngine) -> None:
+    async with CoinbaseSim(engine) as sim, aiohttp.ClientSession() as http:
+        async with connect(sim.ws_url) as ws:
+            await ws.send(_sub(["heartbeat"], ["BTC-USD"]))
+            await _recv_json(ws)
+            beat = await _recv_json(ws)
+            _, level2 = await _get(http, sim.rest_url + "/products/BTC-USD/book?level=2")
+            next_beat = await _recv_json(ws)
+        _, level1 = await _get(http, sim.rest_url + "/products/BTC-USD/book")
+        _, level3 = await _get(http, sim.rest_url + "/products/BTC-USD/book?level=3")
+        assert (await _get(http, sim.rest_url + "/products/BTC-USD/book?level=4"))[0] == 400
+    assert beat["sequence"] <= level2["sequence"] <= next_beat["sequence"]
+    assert list(level2) == ["bids", "asks", "sequence", "auction_mode", "auction", "time"]
+    assert len(level1["bids"]) == len(level1["asks"]) == 1
+    assert len(level2["bids"]) > 10
+    price, size, orders = level2["bids"][0]
+    assert isinstance(price, str)
+    assert isinstance(size, str)
+    assert orders >= 1
+    assert float(level2["bids"][0][0]) < float(level2["asks"][0][0])
+    # Level 3: one entry per order; the orders of a level add up to it.
+    price3, _, order_id = level3["bids"][0]
+    assert isinstance(order_id, str)
+    assert len(order_id) == 36
+    top = [o for o in level3["bids"] if o[0] == price3]
+    assert sum(float(o[1]) for o in top) == pytest.approx(float(level1["bids"][0][1]))
+
+
+async def test_rest_ticker_trades_candles_stats() -> None:
+    # A market that started 5 minutes ago: several 1 m candles to order.
+    engine = MarketEngine(seed=11, start_ms=wall_ms() - 300_000, dislocations=False)
+    async with CoinbaseSim(engine) as sim, aiohttp.ClientSession() as http:
+        base = sim.rest_url + "/products/BTC-USDT"
+        async with asyncio.timeout(bound(10)):
+            while len(engine.tape("coinbase", "BTCUSDT", wall_ms()).trades) < 10:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        _, ticker = await _get(http, base + "/ticker")
+        _, trades = await _get(http, base + "/trades?limit=5")
+        _, older = await _get(http, base + f"/trades?limit=5&after={trades[-1]['trade_id']}")
+        _, candles = await _get(http, base + "/candles?granularity=60")
+        _, stats = await _get(http, base + "/stats")
+        bad = await _get(http, base + "/candles?granularity=120")
+        now = time.time()
+        too_many = await _get(
+            http, base + f"/candles?granularity=60&start={now - 400 * 60}&end={now}"
+        )
+    assert list(ticker) == list(_fixture("rest/product_ticker.json"))
+    assert ticker["trade_id"] == trades[0]["trade_id"]
+    ids = [t["trade_id"] for t in trades + older]
+    assert ids == sorted(ids, reverse=True)
+    assert len(ids) == 10
+    assert list(trades[0]) == ["time", "trade_id", "price", "size", "side"]
+    assert len(candles) >= 4
+    assert all(len(c) == 6 for c in candles)
+    stamps = [c[0] for c in candles]
+    assert stamps == sorted(stamps, reverse=True)
+    assert stamps[0] % 60 == 0
+    _, low, high, open_, close, volume = candles[0]
+    assert low <= min(open_, close) <= max(open_, close) <= high
+    assert volume > 0
+    assert list(stats) == list(_fixture("rest/product_stats.json"))
+    assert bad == (400, {"message": "Unsupported granularity"})
+    assert too_many[0] == 400
+    assert "exceeds 300" in too_many[1]["message"]
