@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from cryptows import __version__
-from cryptows.commands import cli_gateway, cli_market
+from cryptows.commands import cli_doctor, cli_gateway, cli_market
 from cryptows.commands.cli_config import config_app
 from cryptows.commands.options import RootLogFileOption, RootVerboseOption, start_logging
 from cryptows.errors import CryptowsError, UsageError
@@ -105,6 +105,7 @@ app.command("analyze")(cli_gateway.analyze)
 app.command("models")(cli_gateway.models)
 app.command("sim")(cli_market.sim)
 app.command("record")(cli_market.record)
+app.command("doctor")(cli_doctor.doctor)
 
 
 def _show_version(value: bool) -> None:

@@ -34,7 +34,9 @@ picows, a bare reader and our full path on each), ``connect`` (seconds to first 
 simulated venues, each alone and all at once), ``watch`` (:mod:`cryptows.tui.bench`: the
 dashboard's CPU share and quote-to-paint latency, with the simulator in its own process),
 ``decode`` (one Binance bookTicker frame: msgspec vs orjson vs json, and each adapter's parse of
-its sample frame) and ``aggregate``.
+its sample frame), ``aggregate`` and ``soak`` (:mod:`cryptows.bench.soak`: the feed against the
+simulator with a random fault every few seconds, for ``--minutes``; crashes, reconnects, quote
+gaps, RSS; not part of CI).
 
 :func:`make_pipeline` gives outside harnesses the production decode -> parse -> aggregate ->
 arbitrage path: ``make_pipeline().process(venue, frame)``.
@@ -43,6 +45,7 @@ arbitrage path: ``make_pipeline().process(venue, frame)``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import Any
@@ -104,6 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     sca = sub.add_parser("scale", help="CPU share of arb --all over the simulator's universe")
     sca.add_argument("--seconds", type=float, default=20.0, help="how long arb runs (20)")
     sca.add_argument("--quote", help="arb --all --quote QUOTE (default: every quote asset)")
+    sok = sub.add_parser("soak", help="the feed vs the simulator with random faults, for long")
+    sok.add_argument("--minutes", type=float, default=30.0, help="how long (30)")
+    sok.add_argument("--every", type=float, default=5.0, help="seconds between faults (5)")
+    sok.add_argument("--soak-seed", type=int, default=1, help="faults and market seed (1)")
     agg = sub.add_parser("aggregate", help="µs per Aggregator.on_quote for 2, 4, 8, 16 venues")
     agg.add_argument("--updates", type=int, default=50000, help="quotes per repeat")
     agg.add_argument("--repeat", type=int, default=5, help="repeats (the median is reported)")
@@ -116,6 +123,11 @@ def main(argv: list[str] | None = None) -> None:
         from cryptows.bench.transport import main as bench_transport
 
         bench_transport(args.transport_frames, args.repeat or 3, deflate=args.deflate)
+    elif args.what == "soak":
+        from cryptows.bench.soak import render_soak, soak
+
+        result = asyncio.run(soak(args.minutes * 60, every_s=args.every, seed=args.soak_seed))
+        print(json.dumps(result.as_dict()) if args.json else "\n".join(render_soak(result)))
     elif args.what == "scale":
         from cryptows.bench.scale import ScaleOptions, render_scale, run_scale
 

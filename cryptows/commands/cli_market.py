@@ -272,8 +272,9 @@ def sim(
             metavar="VENUE:ACTION[@S][=ARG]",
             help="Inject a fault, e.g. bybit:drop@10, okx:close@5=1011, binance:stall@20=15, "
             "coinbase:garbage@3, bybit:oversize@8, okx:reject=ETHUSDT, binance:refuse=451, "
-            "okx:slow=3, bybit:nopong, *:quiet, okx:dislocate@2=ETHUSDT:1:4 (OKX's ETHUSDT 1 % "
-            "up for 4 s, from 2 s after start; ARG is SYMBOL:PCT[:SECONDS]). "
+            "okx:slow=3, bybit:nopong, *:quiet, okx:skew=2000 (OKX's server time 2 s ahead), "
+            "okx:dislocate@2=ETHUSDT:1:4 (OKX's ETHUSDT 1 % up for 4 s, from 2 s after start; "
+            "ARG is SYMBOL:PCT[:SECONDS]). "
             "Repeatable.",
             show_default=False,
         ),

@@ -164,12 +164,13 @@ def offline_hint(health: dict[str, VenueHealth], *, demo: bool) -> str | None:
                         for h in health.values())  # fmt: skip
     advice = (
         "the simulated venues should answer at once: with a config from `cryptows sim "
-        "--write-config`, is that simulator still running? (with --demo, this is a bug: please "
-        "report it)"
+        "--write-config`, is that simulator still running? `cryptows doctor --config FILE` "
+        "checks it (with --demo, this is a bug: please report it)"
         if demo
-        else "still retrying; to try offline use --demo; behind a proxy set HTTPS_PROXY or "
-        "ALL_PROXY; where a venue is blocked, point [venues.<name>] ws_url/rest_url at a "
-        "regional endpoint (see `cryptows config show`)"
+        else "still retrying; run `cryptows doctor` to check each venue step by step (DNS, "
+        "connect, TLS, handshake, proxy, clock, symbols) with a hint per failure; to try offline "
+        "use --demo; behind a proxy set HTTPS_PROXY or ALL_PROXY; where a venue is blocked, "
+        "point [venues.<name>] ws_url/rest_url at a regional endpoint (see `cryptows config show`)"
     )
     return f"no venue has delivered data after {OFFLINE_HINT_S:g} s ({reasons}); {advice}"
 

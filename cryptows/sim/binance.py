@@ -49,13 +49,11 @@ one place.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import json
 import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -67,16 +65,17 @@ from cryptows.clock import wall_ms
 from cryptows.sim.depth import Depth, Level, changes
 from cryptows.sim.market import Candle, Tape, TopOfBook, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer, raw_response
+from cryptows.sim.tape import MONTH, WEEK, Interval, choose, period_close, period_open
 from cryptows.sim.universe import LISTINGS, lot_of, symbol_of, tick_of
 
-_INTERVALS: dict[str, int] = {
+_INTERVALS: dict[str, Interval] = {
     "1s": 1_000, "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000,
     "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000,
     "8h": 28_800_000, "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000,
-    "1w": 604_800_000, "1M": 2_592_000_000,
+    "1w": WEEK, "1M": MONTH,
 }  # fmt: skip
-"""Kline intervals (web-socket-streams, Kline/Candlestick Streams); 1w and 1M are calendar
-periods (weeks from Monday 00:00 UTC, months), the value only a nominal length."""
+"""Kline intervals (web-socket-streams, Kline/Candlestick Streams): their length in ms, or a
+calendar period (weeks from Monday 00:00 UTC, months)."""
 _DAY_MS = 86_400_000
 _STREAM = re.compile(
     r"([a-z0-9]+)@(bookTicker|ticker|miniTicker|avgPrice|aggTrade|trade"
@@ -439,24 +438,12 @@ def _average(tape: Tape, book: TopOfBook, now_ms: int) -> tuple[float, int]:
 
 
 def _period_start(ts_ms: int, interval: str) -> int:
-    """Open time of the ``interval`` candle holding ``ts_ms`` (weeks start on Monday 00:00 UTC,
-    months on the 1st)."""
-    if interval == "1M":
-        day = datetime.fromtimestamp(ts_ms / 1000, UTC)
-        return calendar.timegm((day.year, day.month, 1, 0, 0, 0)) * 1000
-    if interval == "1w":
-        monday = 4 * _DAY_MS  # 1970-01-05, the first Monday after the epoch
-        return ts_ms - (ts_ms - monday) % _INTERVALS["1w"]
-    size = _INTERVALS[interval]
-    return ts_ms - ts_ms % size
+    """Open time of the ``interval`` candle holding ``ts_ms``."""
+    return period_open(ts_ms, _INTERVALS[interval])
 
 
 def _close_ms(open_ms: int, interval: str) -> int:
-    if interval == "1M":
-        day = datetime.fromtimestamp(open_ms / 1000, UTC)
-        year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-        return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000 - 1
-    return open_ms + _INTERVALS[interval] - 1
+    return period_close(open_ms, _INTERVALS[interval])
 
 
 def _candles(
@@ -469,40 +456,12 @@ def _candles(
     end_ms: int | None = None,
 ) -> list[Candle]:
     """The tape's ``interval`` candles, oldest first, the last one running at ``now_ms``, chosen
-    as :meth:`Tape.candles` chooses them (the earliest ``limit`` from ``start_ms`` when only it is
-    given, else the latest ``limit`` up to ``end_ms``)."""
-    size = _INTERVALS[interval]
-    if interval not in ("1s", "1w", "1M"):
-        return tape.candles(size, now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
+    as :meth:`Tape.candles` chooses them (1 s candles from the trades the tape keeps)."""
     if interval == "1s":
-        out = _second_candles(tape, now_ms)
-    else:
-        out = []
-        for day in tape.candles(_DAY_MS, now_ms, limit=100_000):
-            opened = _period_start(day.open_ms, interval)
-            if out and out[-1].open_ms == opened:
-                out[-1] = _merge(out[-1], day)
-            else:
-                out.append(Candle(opened, *_values(day)))
-    chosen = [
-        c
-        for c in out
-        if (start_ms is None or c.open_ms >= start_ms) and (end_ms is None or c.open_ms <= end_ms)
-    ]
-    if start_ms is not None and end_ms is None:
-        return chosen[:limit]
-    return chosen[-limit:] if limit > 0 else []
-
-
-def _values(c: Candle) -> tuple[float, float, float, float, float, float, int]:
-    return c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.trades
-
-
-def _merge(a: Candle, b: Candle) -> Candle:
-    return Candle(
-        a.open_ms, a.open, max(a.high, b.high), min(a.low, b.low), b.close,
-        a.volume + b.volume, a.quote_volume + b.quote_volume, a.trades + b.trades,
-    )  # fmt: skip
+        seconds = _second_candles(tape, now_ms)
+        return choose(seconds, limit=limit, start_ms=start_ms, end_ms=end_ms)
+    period = _INTERVALS[interval]
+    return tape.candles(period, now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
 
 
 def _second_candles(tape: Tape, now_ms: int) -> list[Candle]:
@@ -695,7 +654,7 @@ class BinanceSim(SimVenueServer):
         names = chosen if chosen is not None else self.listed_symbols()
         return {
             "timezone": "UTC",
-            "serverTime": wall_ms(),
+            "serverTime": self.server_time_ms(),
             "rateLimits": _RATE_LIMITS,
             "exchangeFilters": [],
             "symbols": [_symbol_info(name) for name in names],
@@ -759,10 +718,9 @@ class BinanceSim(SimVenueServer):
         start, end = self._time(query, "startTime"), self._time(query, "endTime")
         now = wall_ms()
         tape = self.engine.tape(self.name, symbol, now)
-        if start is not None:
-            start = _period_start(start, interval) + (
-                0 if _period_start(start, interval) == start else _INTERVALS[interval]
-            )
+        if start is not None:  # the first candle opening at or after it
+            opened = _period_start(start, interval)
+            start = opened if opened == start else _close_ms(opened, interval) + 1
         candles = _candles(tape, interval, now, limit=limit, start_ms=start, end_ms=end)
         return [_kline_row(symbol, interval, c, tape) for c in candles]
 
@@ -1019,7 +977,7 @@ def _no_instruments(kind: str) -> Any:
     """A futures or options host's ``exchangeInfo`` listing nothing (the simulator is spot)."""
 
     def answer(sim: BinanceSim, query: dict[str, str]) -> dict[str, Any]:
-        base: dict[str, Any] = {"timezone": "UTC", "serverTime": wall_ms()}
+        base: dict[str, Any] = {"timezone": "UTC", "serverTime": sim.server_time_ms()}
         if kind == "eapi":
             return base | {"optionContracts": [], "optionAssets": [], "optionSymbols": [],
                            "rateLimits": _RATE_LIMITS}  # fmt: skip
@@ -1031,7 +989,7 @@ def _no_instruments(kind: str) -> Any:
 
 _ROUTES: dict[str, Any] = {
     "/api/v3/ping": lambda sim, q: {},
-    "/api/v3/time": lambda sim, q: {"serverTime": wall_ms()},
+    "/api/v3/time": lambda sim, q: {"serverTime": sim.server_time_ms()},
     "/api/v3/exchangeInfo": BinanceSim._exchange_info,
     "/api/v3/depth": BinanceSim._depth,
     "/api/v3/trades": BinanceSim._recent_trades,

@@ -89,7 +89,6 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from websockets.asyncio.server import ServerConnection
@@ -100,6 +99,7 @@ from cryptows.clock import wall_ms
 from cryptows.sim.depth import Level, changes
 from cryptows.sim.market import Candle, Tape, TopOfBook, Trade, VenueProfile, decimals
 from cryptows.sim.server import Session, SimVenueServer, raw_response
+from cryptows.sim.tape import MONTH, WEEK, Interval, period_close, period_open
 from cryptows.sim.universe import LISTINGS, lot_of, symbol_of, tick_of
 
 _TOPIC = re.compile(r"(orderbook\.(?:1|50|200|1000)|tickers|publicTrade|kline\.([^.]+))\.([^.]+)")
@@ -109,17 +109,13 @@ _MAX_ARGS = 10
 _CROSS_SEQ_BASE = 40_000_000_000
 """``seq``/``cs`` are Bybit's cross sequence, a large integer; the engine's sequence is added."""
 _MINUTE_MS = 60_000
-_DAY_MS = 1_440 * _MINUTE_MS
-_WEEK_MS = 7 * _DAY_MS
-_MONDAY_MS = 4 * _DAY_MS
-"""1970-01-05, the first Monday after the epoch: Bybit's weeks start on Monday 00:00 UTC."""
-_INTERVALS: dict[str, int] = {
+_INTERVALS: dict[str, Interval] = {
     **{str(m): m * _MINUTE_MS for m in (1, 3, 5, 15, 30, 60, 120, 240, 360, 720)},
-    "D": _DAY_MS,
-    "W": _WEEK_MS,
-    "M": 0,  # calendar months: see _period_open
+    "D": 1_440 * _MINUTE_MS,
+    "W": WEEK,  # Monday 00:00 UTC on
+    "M": MONTH,  # the 1st, 00:00 UTC on
 }
-"""Bybit's kline intervals (stream and REST) and their length in ms."""
+"""Bybit's kline intervals (stream and REST): their length in ms, or a calendar period."""
 _BOOK_PUSH_S: dict[str, float] = {
     "orderbook.1": 0.01,
     "orderbook.50": 0.02,
@@ -359,7 +355,7 @@ class BybitSession(Session):
         tick, lot = book.tick, lot_of(book.symbol.canonical)
         data = {
             "start": candle.open_ms,
-            "end": _period_end(interval, candle.open_ms),
+            "end": period_close(candle.open_ms, _INTERVALS[interval]),
             "interval": interval,
             "open": _price(candle.open, tick),
             "close": _price(candle.close, tick),
@@ -500,26 +496,6 @@ def _tick_direction(state: _TradesSent, trade: Trade) -> str:
     return "ZeroPlusTick" if state.rising else "ZeroMinusTick"
 
 
-def _period_open(interval: str, ts_ms: int) -> int:
-    """The start of the ``interval`` candle holding ``ts_ms`` (weeks on Monday, months on the
-    1st, 00:00 UTC)."""
-    if interval == "M":
-        day = datetime.fromtimestamp(ts_ms / 1000, UTC)
-        return int(datetime(day.year, day.month, 1, tzinfo=UTC).timestamp() * 1000)
-    if interval == "W":
-        return ts_ms - (ts_ms - _MONDAY_MS) % _WEEK_MS
-    return ts_ms - ts_ms % _INTERVALS[interval]
-
-
-def _period_end(interval: str, open_ms: int) -> int:
-    """The last millisecond of the ``interval`` candle opening at ``open_ms``."""
-    if interval == "M":
-        start = datetime.fromtimestamp(open_ms / 1000, UTC)
-        year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
-        return int(datetime(year, month, 1, tzinfo=UTC).timestamp() * 1000) - 1
-    return open_ms + _INTERVALS[interval] - 1
-
-
 def _candles(
     tape: Tape,
     interval: str,
@@ -529,48 +505,9 @@ def _candles(
     start_ms: int | None = None,
     end_ms: int | None = None,
 ) -> list[Candle]:
-    """The tape's ``interval`` candles, oldest first, chosen as :meth:`Tape.candles` does.
-
-    Minute multiples and days come from the tape; weeks and months (not a fixed number of
-    minutes from the epoch) are summed from its 1 m candles."""
-    if interval not in ("W", "M"):
-        ms = _INTERVALS[interval]
-        return tape.candles(ms, now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
-    out: list[Candle] = []
-    for minute in tape.candles(_MINUTE_MS, now_ms, limit=100_000):
-        opened = _period_open(interval, minute.open_ms)
-        if out and out[-1].open_ms == opened:
-            prev = out[-1]
-            out[-1] = Candle(
-                opened,
-                prev.open,
-                max(prev.high, minute.high),
-                min(prev.low, minute.low),
-                minute.close,
-                prev.volume + minute.volume,
-                prev.quote_volume + minute.quote_volume,
-                prev.trades + minute.trades,
-            )
-        else:
-            out.append(Candle(opened, *_fields(minute)))
-    chosen = [
-        c
-        for c in out
-        if (start_ms is None or c.open_ms >= start_ms) and (end_ms is None or c.open_ms <= end_ms)
-    ]
-    return chosen[:limit] if start_ms is not None and end_ms is None else chosen[-limit:]
-
-
-def _fields(candle: Candle) -> tuple[float, float, float, float, float, float, int]:
-    return (
-        candle.open,
-        candle.high,
-        candle.low,
-        candle.close,
-        candle.volume,
-        candle.quote_volume,
-        candle.trades,
-    )
+    """The tape's candles of Bybit's ``interval``, chosen as :meth:`Tape.candles` does."""
+    period = _INTERVALS[interval]
+    return tape.candles(period, now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
 
 
 def _ticker_data(book: TopOfBook, *, with_top: bool) -> dict[str, str]:
@@ -617,7 +554,7 @@ class BybitSim(SimVenueServer):
         args = {key: values[0] for key, values in query.items() if values}
         category = args.get("category", "")
         if path == "/v5/market/time":
-            ns = time.time_ns()
+            ns = time.time_ns() + self.faults.clock_skew_ms * 1_000_000
             now = {"timeSecond": str(ns // 1_000_000_000), "timeNano": str(ns)}
             return 200, _envelope(0, "OK", now)
         handler = {
@@ -717,7 +654,7 @@ class BybitSim(SimVenueServer):
             interval,
             now,
             limit=min(1000, max(1, _int(args.get("limit"), 200))),
-            start_ms=None if start is None else _period_open(interval, _int(start, 0)),
+            start_ms=None if start is None else period_open(_int(start, 0), _INTERVALS[interval]),
             end_ms=None if end is None else _int(end, now),
         )
         tick, lot = tick_of(symbol), lot_of(symbol)

@@ -377,6 +377,8 @@ class CoinbaseSession(Session):
                 await self._heartbeats()
 
     async def _heartbeats(self) -> None:
+        if self.server.faults.no_pong:  # the venue's keepalive has failed
+            return
         stamp = wall_ms()
         for pid in list(self.channels.get("heartbeat", [])):
             canonical = _canonical(pid)
@@ -627,7 +629,7 @@ class CoinbaseSim(SimVenueServer):
     def rest(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
         parts = path.strip("/").split("/")
         if path == "/time":
-            stamp = wall_ms()
+            stamp = self.server_time_ms()
             return 200, {"iso": _iso_ms(stamp), "epoch": stamp / 1000}
         if path == "/products":
             return 200, [self._product(canonical) for canonical in self.listed_symbols()]

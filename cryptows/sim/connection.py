@@ -6,6 +6,8 @@ does, plus what the simulator needs of it.
 - Several frames go out in one socket write (:meth:`SimConnection.send_texts`): a push round
   of hundreds of books is one system call, not hundreds.
 - How the connection ended is recorded as a :class:`ClientClose` on the venue server.
+- With the venue's ``no_pong`` fault on, the client's protocol pings go unanswered (the library
+  answers them by itself otherwise): a venue whose keepalive has failed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from websockets.protocol import Event
 
 if TYPE_CHECKING:
     from cryptows.sim.server import Session
+
+_PONG = bytes([0x80 | Opcode.PONG.value])
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class SimConnection(ServerConnection):
 
     def send_data(self) -> None:
         chunks = self.protocol.data_to_send()
+        if self.session is not None and self.session.server.faults.no_pong:
+            # One chunk per frame; 0x8A starts an unmasked, final pong frame.
+            chunks = [chunk for chunk in chunks if chunk[:1] != _PONG]
         if len(chunks) > 1 and all(chunks):  # an empty chunk is an EOF: leave those as they are
             self.transport.write(b"".join(chunks))
             return

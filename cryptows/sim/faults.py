@@ -5,10 +5,12 @@ with code 1011), ``binance:stall@20=15`` (15 s of total silence, pings unanswere
 ``coinbase:garbage@3``, ``bybit:oversize@8``, ``okx:reject=ETHUSDT`` (refuse one symbol at
 subscribe), ``binance:delist=SOLUSDT`` (not listed at all), ``binance:refuse=451`` (refuse
 handshakes with HTTP 451; ``refuse=0`` accepts again), ``okx:slow=3`` (3 s handshakes),
-``bybit:nopong`` (ignore app-level pings), ``*:quiet`` (a market where nothing happens: no data
-pushed, pings and heartbeats still answered; ``quiet=0`` ends it),
+``bybit:nopong`` (a failed keepalive: no pong, no heartbeat), ``*:quiet`` (a market where
+nothing happens: no data pushed, pings and heartbeats still answered; ``quiet=0`` ends it),
 ``binance:dislocate@2=BTCUSDT:1.0:4`` (2 s after start, Binance's BTCUSDT moves 1 % up for 4 s:
-an arbitrage opportunity on demand; ARG is ``SYMBOL:PCT[:SECONDS]``, 5 s by default); ``*`` as
+an arbitrage opportunity on demand; ARG is ``SYMBOL:PCT[:SECONDS]``, 5 s by default),
+``okx:skew=2000`` (REST server time 2000 ms ahead of the real clock, as a client whose clock
+drifted sees it; negative: behind; ``skew=0`` ends it); ``*`` as
 venue means every venue. The time may also follow the argument
 (``binance:dislocate=BTCUSDT:1.0:4@2``).
 """
@@ -35,10 +37,11 @@ ACTIONS: dict[str, str] = {
     "delist": "stop listing symbol ARG (REST and WebSocket)",
     "refuse": "refuse handshakes with HTTP status ARG (0 = accept again)",
     "slow": "delay handshakes by ARG seconds",
-    "nopong": "ignore app-level pings (ARG 0 = answer again)",
+    "nopong": "answer no ping (app-level or protocol), send no heartbeat (ARG 0 = answer again)",
     "quiet": "push no market data, still answer pings and send heartbeats (ARG 0 = push again)",
     "dislocate": "move one symbol's price by PCT percent for SECONDS (default 5): "
     "ARG SYMBOL:PCT[:SECONDS]",
+    "skew": "answer server-time requests ARG ms off the real clock (negative: behind; 0 = off)",
 }
 
 _FAULT = re.compile(
@@ -136,6 +139,8 @@ def parse_fault(text: str, venues: list[str] | tuple[str, ...]) -> FaultStep:
         arg = parse_symbol(arg).canonical
     elif action == "dislocate":
         arg = str(_dislocation(text, arg, venue, venues))
+    elif action == "skew":
+        arg = _skew(text, arg)
     elif arg is not None:
         try:
             number = float(arg)
@@ -167,6 +172,17 @@ def _dislocation(
         where = "any of the venues" if venue == "*" else venue
         raise UsageError(f"bad fault {text!r}: {where} does not list {dislocation.symbol}")
     return dislocation
+
+
+def _skew(text: str, arg: str | None) -> str:
+    """The ``skew`` argument: a whole number of milliseconds, either sign (as text)."""
+    try:
+        skew = int(arg or "")
+    except ValueError:
+        raise UsageError(
+            f"bad fault {text!r}: skew takes whole milliseconds, e.g. skew=2000 or skew=-1500"
+        ) from None
+    return str(skew)
 
 
 def _sendable_close_code(code: float) -> bool:
@@ -204,6 +220,8 @@ async def apply_fault(server: SimVenueServer, step: FaultStep) -> None:
             faults.no_pong = arg is None or float(arg) != 0
         case "quiet":
             faults.quiet = arg is None or float(arg) != 0
+        case "skew":
+            faults.clock_skew_ms = int(arg or 0)
         case "dislocate":
             move = Dislocation.parse(str(arg))
             if server.engine.listed(server.name, move.symbol):  # ``*`` skips the venues without it

@@ -699,7 +699,7 @@ class OkxSim(SimVenueServer):
 
     def rest(self, path: str, query: dict[str, list[str]]) -> Answer | None:
         if path == "/api/v5/public/time":
-            return _ok([{"ts": str(wall_ms())}])
+            return _ok([{"ts": str(self.server_time_ms())}])
         if path == "/api/v5/public/instruments":
             return self._instruments_answer(query)
         if path == "/api/v5/market/tickers":

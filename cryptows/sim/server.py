@@ -72,10 +72,14 @@ class Faults:
     delisted: set[str] = field(default_factory=set)
     """Canonical symbols the venue does not list at all (absent from REST too)."""
     no_pong: bool = False
-    """Ignore app-level pings (Bybit ``op: ping``, OKX text ``ping``)."""
+    """The venue's keepalive has failed: app-level pings unanswered (Bybit ``op: ping``, OKX
+    text ``ping``), protocol pings unanswered, Coinbase's heartbeats not sent."""
     quiet: bool = False
     """A market where nothing happens: push no market data at all (no changes, no periodic
     repeats), while pings are still answered and Coinbase heartbeats still sent."""
+    clock_skew_ms: int = 0
+    """Answer server-time requests this many ms off the real clock (positive: the venue's clock
+    is ahead), as a client with a drifting clock sees it (``cryptows doctor``)."""
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -352,6 +356,11 @@ class SimVenueServer(Served):
         for a REST path the venue does not serve: override with the venue's real answer
         (clients parse error bodies)."""
         return 404, {"error": f"no such endpoint {path}"}
+
+    def server_time_ms(self) -> int:
+        """The venue's clock as its REST server-time answers show it: the wall clock plus the
+        :attr:`Faults.clock_skew_ms` fault."""
+        return wall_ms() + self.faults.clock_skew_ms
 
     def listed(self, symbol: str) -> bool:
         """Whether this venue lists ``symbol`` now (the engine's list less delisted ones)."""

@@ -12,15 +12,38 @@ they are the same on every connection and in REST, as on the real venues.
 
 from __future__ import annotations
 
+import calendar
 import zlib
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, Literal
 
-__all__ = ["Candle", "Tape", "Trade"]
+__all__ = [
+    "MONTH",
+    "WEEK",
+    "Candle",
+    "Interval",
+    "Tape",
+    "Trade",
+    "choose",
+    "merge",
+    "period_close",
+    "period_open",
+]
+
+WEEK: Final = "week"
+"""The calendar week (Monday 00:00 UTC on), as an interval."""
+MONTH: Final = "month"
+"""The calendar month (the 1st, 00:00 UTC on), as an interval."""
+Interval = int | Literal["week", "month"]
+"""A candle interval: milliseconds (a whole number of minutes), or :data:`WEEK`/:data:`MONTH`."""
 
 _KEEP_TRADES = 1_000
 _KEEP_MINUTES = 1_500  # a day of 1 m candles, and then some
 _MINUTE_MS = 60_000
+_WEEK_MS = 7 * 86_400_000
+_MONDAY_MS = 4 * 86_400_000  # 1970-01-05, the first Monday after the epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,57 +133,36 @@ class Tape:
 
     def candles(
         self,
-        interval_ms: int,
+        interval: Interval,
         now_ms: int,
         *,
         limit: int = 500,
         start_ms: int | None = None,
         end_ms: int | None = None,
     ) -> list[Candle]:
-        """Candles of ``interval_ms`` (a multiple of a minute), oldest first, the last one the
-        interval running at ``now_ms``; at most ``limit``, the latest of those opening within
-        ``[start_ms, end_ms]`` (the earliest ones when only ``start_ms`` is given, as the
-        venues' REST calls do). History starts when the tape did."""
-        if interval_ms < _MINUTE_MS or interval_ms % _MINUTE_MS:
-            raise ValueError(f"interval {interval_ms} ms is not a whole number of minutes")
+        """Candles of ``interval`` (ms, a multiple of a minute; or :data:`WEEK`, :data:`MONTH`),
+        oldest first, the last one the interval running at ``now_ms``, chosen by
+        :func:`choose`. History starts when the tape did."""
+        if isinstance(interval, int) and (interval < _MINUTE_MS or interval % _MINUTE_MS):
+            raise ValueError(f"interval {interval} ms is not a whole number of minutes")
         self._minute(now_ms)  # roll forward to now
         out: list[Candle] = []
         for minute in self._minutes:
-            opened = _floor(minute.open_ms, interval_ms)
-            if out and out[-1].open_ms == opened:
-                prev = out[-1]
-                out[-1] = Candle(
-                    opened,
-                    prev.open,
-                    max(prev.high, minute.high),
-                    min(prev.low, minute.low),
-                    minute.close,
-                    prev.volume + minute.volume,
-                    prev.quote_volume + minute.quote_volume,
-                    prev.trades + minute.trades,
-                )
+            candle = Candle(
+                period_open(minute.open_ms, interval),
+                minute.open,
+                minute.high,
+                minute.low,
+                minute.close,
+                minute.volume,
+                minute.quote_volume,
+                minute.trades,
+            )
+            if out and out[-1].open_ms == candle.open_ms:
+                out[-1] = merge(out[-1], candle)
             else:
-                out.append(
-                    Candle(
-                        opened,
-                        minute.open,
-                        minute.high,
-                        minute.low,
-                        minute.close,
-                        minute.volume,
-                        minute.quote_volume,
-                        minute.trades,
-                    )
-                )
-        chosen = [
-            c
-            for c in out
-            if (start_ms is None or c.open_ms >= start_ms)
-            and (end_ms is None or c.open_ms <= end_ms)
-        ]
-        if start_ms is not None and end_ms is None:
-            return chosen[:limit]
-        return chosen[-limit:] if limit > 0 else []
+                out.append(candle)
+        return choose(out, limit=limit, start_ms=start_ms, end_ms=end_ms)
 
     def _minute(self, ts_ms: int) -> _Minute:
         """The candle of the minute of ``ts_ms``, adding flat ones for the minutes in between."""
@@ -175,3 +177,53 @@ class Tape:
 
 def _floor(ts_ms: int, interval_ms: int) -> int:
     return ts_ms - ts_ms % interval_ms
+
+
+def period_open(ts_ms: int, interval: Interval) -> int:
+    """Open time of the ``interval`` candle holding ``ts_ms`` (UTC; weeks start on Monday,
+    months on the 1st, as every venue's calendar candles do)."""
+    if interval == MONTH:
+        day = datetime.fromtimestamp(ts_ms / 1000, UTC)
+        return calendar.timegm((day.year, day.month, 1, 0, 0, 0)) * 1000
+    if interval == WEEK:
+        return ts_ms - (ts_ms - _MONDAY_MS) % _WEEK_MS
+    return _floor(ts_ms, interval)
+
+
+def period_close(open_ms: int, interval: Interval) -> int:
+    """The last millisecond of the ``interval`` candle opening at ``open_ms``."""
+    if interval == MONTH:
+        day = datetime.fromtimestamp(open_ms / 1000, UTC)
+        year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+        return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000 - 1
+    return open_ms + (_WEEK_MS if interval == WEEK else interval) - 1
+
+
+def merge(first: Candle, then: Candle) -> Candle:
+    """One candle covering ``first`` and the one that ``then`` follows it."""
+    return Candle(
+        first.open_ms,
+        first.open,
+        max(first.high, then.high),
+        min(first.low, then.low),
+        then.close,
+        first.volume + then.volume,
+        first.quote_volume + then.quote_volume,
+        first.trades + then.trades,
+    )
+
+
+def choose(
+    candles: list[Candle], *, limit: int, start_ms: int | None = None, end_ms: int | None = None
+) -> list[Candle]:
+    """At most ``limit`` of ``candles`` (oldest first) opening within ``[start_ms, end_ms]``:
+    the earliest ones when only ``start_ms`` is given, as the venues' REST calls do, else the
+    latest."""
+    chosen = [
+        c
+        for c in candles
+        if (start_ms is None or c.open_ms >= start_ms) and (end_ms is None or c.open_ms <= end_ms)
+    ]
+    if start_ms is not None and end_ms is None:
+        return chosen[:limit]
+    return chosen[-limit:] if limit > 0 else []

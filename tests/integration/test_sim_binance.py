@@ -232,7 +232,9 @@ async def test_every_documented_stream_is_served_with_its_payload_and_cadence(
     for stream in ("btcusdt@miniTicker", "btcusdt@ticker", "btcusdt@ticker_1h", "btcusdt@avgPrice"):
         assert len(frames[stream]) <= elapsed + 1, stream  # every 1000 ms, not on every change
     assert len(frames["btcusdt@depth10"]) <= elapsed + 1
-    assert len(frames["btcusdt@depth5@100ms"]) >= 10
+    # every 100 ms: more than the 1000 ms form could send (not 10 per second: a loaded machine
+    # slows the push loop)
+    assert len(frames["btcusdt@depth5@100ms"]) > elapsed + 1
     assert len(frames["btcusdt@kline_1m"]) <= elapsed / 2 + 2  # every 2000 ms
     diff = frames["btcusdt@depth@100ms"][0]
     assert list(diff) == ["e", "E", "s", "U", "u", "b", "a"]

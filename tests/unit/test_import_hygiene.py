@@ -16,7 +16,7 @@ import pytest
 
 import cryptows
 
-DOMAIN_PACKAGES = ("venues", "feed", "market", "sim", "analysis", "config")
+DOMAIN_PACKAGES = ("venues", "feed", "market", "sim", "analysis", "config", "doctor", "recording")
 DOMAIN_TOP_LEVEL = ("errors", "models", "symbols", "service", "crash", "clock", "logs")
 UI_LIBRARIES = ("textual", "rich")
 

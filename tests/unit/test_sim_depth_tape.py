@@ -124,3 +124,28 @@ def test_candles_come_from_the_tape() -> None:
     assert [t.id for t in tape.since(tape.last_id - 2)] == [tape.last_id - 1, tape.last_id]
     with pytest.raises(ValueError, match="minutes"):
         tape.candles(1_000, 250_000)
+
+
+def test_calendar_candles_open_on_monday_and_on_the_first() -> None:
+    from calendar import timegm
+
+    from cryptows.sim.tape import MONTH, WEEK, period_close, period_open
+
+    def ms(*day: int) -> int:
+        return timegm((*day, 0, 0, 0)) * 1000
+
+    wednesday = ms(2026, 12, 2) + 5_000
+    assert period_open(wednesday, WEEK) == ms(2026, 11, 30)  # a Monday
+    assert period_close(ms(2026, 11, 30), WEEK) == ms(2026, 12, 7) - 1
+    assert period_open(wednesday, MONTH) == ms(2026, 12, 1)
+    assert period_close(ms(2026, 12, 1), MONTH) == ms(2027, 1, 1) - 1  # December -> January
+    assert period_close(ms(2027, 2, 1), MONTH) == ms(2027, 3, 1) - 1
+    assert period_open(wednesday, 3_600_000) == wednesday - wednesday % 3_600_000
+    tape = Tape("test/Y", 10.0, ms(2026, 11, 30) - 60_000)  # a Sunday's last minute
+    tape.record(ms(2026, 11, 30) - 30_000, 11.0, 1.0, buyer_taker=True)
+    tape.record(ms(2026, 11, 30) + 30_000, 12.0, 1.0, buyer_taker=True)
+    weeks = tape.candles(WEEK, ms(2026, 11, 30) + 90_000)
+    assert [(c.open_ms, c.close, c.trades) for c in weeks] == [
+        (ms(2026, 11, 23), 11.0, 1),
+        (ms(2026, 11, 30), 12.0, 1),
+    ]
