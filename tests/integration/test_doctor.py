@@ -283,7 +283,8 @@ async def test_a_connection_that_sends_no_quote_fails_at_the_first_quote(
 
 
 async def test_the_checks_are_cancellable(cluster: SimCluster) -> None:
-    cluster["binance"].faults.handshake_delay_s = 5.0
+    # (short: the server's teardown waits for a handshake it is still delaying)
+    cluster["binance"].faults.handshake_delay_s = 1.5
     settings = settings_for(cluster, feed__open_timeout_s=8.0)
     task = asyncio.create_task(diagnose(settings, ("binance", "okx"), SYMBOLS))
     await asyncio.sleep(0.3)
