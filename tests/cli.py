@@ -9,7 +9,9 @@ run would: the exit code, stdout, stderr, with the traceback of any exception th
 written to stderr (so that "no traceback" checks keep their meaning).
 
 What only a real process shows stays in subprocess tests: the console script itself, signals
-(Ctrl-C, SIGTERM), a pseudo-terminal, import side effects, interpreter shutdown.
+(Ctrl-C, SIGTERM), a pseudo-terminal, import side effects, interpreter shutdown; so does a
+command talking to a server the test itself runs (``analyze`` and its fake gateway): in a
+thread, the command would share the process' logging and stdio with that server.
 """
 
 from __future__ import annotations
