@@ -18,7 +18,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
 import pytest
 
 import cryptows.sim.binance
@@ -54,6 +53,10 @@ def check_book(book: Any) -> None:
 
 
 def client(server: SimVenueServer, options: dict[str, Any] | None = None) -> Any:
+    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
+    # xdist worker would pay collecting this module whether or not it runs it.
+    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
+
     exchange = ccxt.pro.binance({"enableRateLimit": False, "options": options or {}})
     exchange.urls["api"] = rehost(exchange.urls["api"], server, "binance.com")
     return exchange

@@ -9,7 +9,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import ccxt.pro  # type: ignore[import-untyped]
 import pytest
 
 from cryptows.sim.server import SimVenueServer
@@ -37,6 +36,10 @@ def check_side(levels: list[Any], descending: bool) -> None:
 
 
 def exchange_for(server: SimVenueServer) -> Any:
+    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
+    # xdist worker would pay collecting this module whether or not it runs it.
+    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
+
     exchange = ccxt.pro.bybit({"enableRateLimit": False, "options": {"defaultType": "spot"}})
     exchange.urls["api"] = rehost(exchange.urls["api"], server, exchange.hostname)
     return exchange

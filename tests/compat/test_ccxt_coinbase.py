@@ -16,8 +16,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
-
 from cryptows.sim.coinbase import CoinbaseSession
 from cryptows.sim.server import SimVenueServer
 from cryptows.sim.universe import lot_of, tick_of
@@ -33,6 +31,10 @@ def _on_grid(price: float) -> bool:
 
 
 def _exchange(server: SimVenueServer) -> Any:
+    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
+    # xdist worker would pay collecting this module whether or not it runs it.
+    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
+
     exchange = ccxt.pro.coinbaseexchange(
         {
             "enableRateLimit": False,

@@ -15,7 +15,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
 import pytest
 
 import cryptows.sim.okx
@@ -51,6 +50,10 @@ def check_book(book: Any) -> None:
 
 async def test_ccxt_okx_spot(simulated: Start, monkeypatch: pytest.MonkeyPatch) -> None:
     server = await simulated("okx")
+    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
+    # xdist worker would pay collecting this module whether or not it runs it.
+    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
+
     exchange = ccxt.pro.okx({"enableRateLimit": False, "options": {"defaultType": "spot"}})
     exchange.urls["api"] = rehost(exchange.urls["api"], server, "www.okx.com")
     try:
