@@ -152,6 +152,17 @@ async def soak(
                         report.quotes[event.venue] += 1
                 stop.set()
                 report.reconnects = {v: h.reconnects for v, h in manager.health().items()}
+                # A venue dead until the end shows no gap above, as none closed: measure to now,
+                # and count a pair that never quoted as one long gap.
+                ended = time.monotonic()
+                for venue in cluster.servers:
+                    for symbol in symbols:
+                        seen = last.get((venue, symbol.canonical))
+                        gap = ended - (seen if seen is not None else started)
+                        if gap > report.longest_gap_s.get(venue, 0.0):
+                            report.longest_gap_s[venue] = gap
+                        if gap > _GAP_ALLOWED_S:
+                            report.long_gaps[venue] += 1
     except* Exception as group:  # a task that died: the worst kind of crash
         report.crashes += len(group.exceptions)
         report.errors += [f"{type(e).__name__}: {e}" for e in group.exceptions]

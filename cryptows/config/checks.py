@@ -125,7 +125,10 @@ def url(*schemes: str) -> Check:
             parts = urlsplit(result)
             ok = parts.scheme.lower() in schemes and bool(parts.hostname)
             ok = ok and not any(c.isspace() for c in result) and (parts.port or 1) > 0
-        except ValueError:  # a port that is not a number
+            # A host no resolver can look up (an empty label, one over 63 characters): caught
+            # here, it is one config error, not a UnicodeError deep in a connection attempt.
+            (parts.hostname or "").encode("idna")
+        except ValueError:  # a port that is not a number, or a host IDNA cannot encode
             ok = False
         if not ok:
             raise Invalid(f"{key} must be a URL starting {wanted} with a host (got {show(value)})")

@@ -261,7 +261,9 @@ def _resolve_endpoints(values: dict[str, object], winners: dict[str, tuple[int, 
         urls = values[many]
         assert isinstance(urls, tuple)
         same_file = one_entry.source.startswith("file ") and one_entry.source == many_entry.source
-        if same_file and values[one] != urls[0]:
+        if same_file and values[one] == urls[0]:
+            continue  # the example config's form: the list says it all, in either key order
+        if same_file:
             raise ConfigError(
                 f"{one_entry.where}: {one} is not the first of {many}; set one of the two "
                 f"({many} lists every URL to try, in order)"

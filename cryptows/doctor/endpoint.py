@@ -129,12 +129,12 @@ class EndpointCheck:
         except TimeoutError:
             detail = f"no answer within {self.timeout_s:g} s"
             return Step("dns", Mark.FAIL, detail, _ms(started), hints.dns_hint(endpoint.host)), []
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
             return (
                 Step(
                     "dns",
                     Mark.FAIL,
-                    os_error_text(exc),
+                    os_error_text(exc) if isinstance(exc, OSError) else f"bad host name: {exc}",
                     _ms(started),
                     hints.dns_hint(endpoint.host),
                 ),

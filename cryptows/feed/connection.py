@@ -286,12 +286,21 @@ class VenueConnection:
         for step in range(len(urls)):
             index = (self._endpoint + step) % len(urls)
             endpoint = Endpoint.of(urls[index])
+            if step:  # another connection attempt: within the venue's connect budget too
+                await self.gate.acquire()
             try:
                 ws, session = await open_ws(endpoint, self.http, self.feed.open_timeout_s)
             except Exception as exc:  # noqa: BLE001 - every failure to connect is a reason shown
                 failure = ws_failure(exc, endpoint, self.feed.open_timeout_s)
                 failures.append(failure.reason)
                 lasting = lasting and failure.lasting
+                if isinstance(exc, aiohttp.WSServerHandshakeError) and exc.status == 429:
+                    # Too many requests from this address: the venue's other endpoints would
+                    # say the same (Binance bans an address that keeps going). Back off; the
+                    # next attempt starts at the next endpoint.
+                    self._endpoint = (index + 1) % len(urls)
+                    lasting = False
+                    break
                 if step + 1 < len(urls):
                     log.info("%s: %s; trying the next endpoint", self.label, failure.reason)
                 continue
@@ -303,7 +312,8 @@ class VenueConnection:
         reason = (
             failures[0]
             if len(failures) == 1
-            else f"all {len(urls)} endpoints failed: " + ("; ".join(failures))
+            else f"{'all' if len(failures) == len(urls) else len(failures)} of {len(urls)} "
+            f"endpoints failed: " + ("; ".join(failures))
         )
         raise _Reconnect(reason, state=VenueState.FAILED if lasting else VenueState.BACKOFF)
 

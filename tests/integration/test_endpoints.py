@@ -95,8 +95,32 @@ async def test_every_endpoint_refusing_waits_at_the_backoff_cap(
         )
         health = manager.health()["binance"]
         await rec.close()
-    assert health.reason.startswith("all 2 endpoints failed: cannot connect to 127.0.0.1:")
+    assert health.reason.startswith("all of 2 endpoints failed: cannot connect to 127.0.0.1:")
     assert health.reason.count("handshake refused: HTTP 451") == 2
     assert health.retry_at_ms is not None
     # Not the first backoff step (0.05 s): the cap, as a 4xx is unlikely to clear soon.
     assert health.retry_at_ms - wall_ms() > 30_000
+
+
+async def test_a_429_backs_off_instead_of_trying_the_next_endpoint_at_once(
+    cluster: SimCluster, spare: BinanceSim
+) -> None:
+    """Too many requests from this address: every endpoint of the venue would say the same, and
+    Binance bans an address that keeps going. The next attempt, after the backoff, starts at
+    the next endpoint."""
+    primary = cluster["binance"]
+    primary.faults.handshake_status = 429
+    settings = settings_for(
+        cluster, **{"venues.binance.ws_urls": [primary.ws_url, spare.ws_url],
+                    "feed.backoff_initial_s": 1.0, "feed.backoff_max_s": 1.0}
+    )  # fmt: skip
+    async with FeedManager(settings, parse_symbols([BTC]), ["binance"]) as manager:
+        rec = Recorder(manager)
+        await rec.wait(
+            lambda: manager.health()["binance"].state is VenueState.BACKOFF, 5, "a backoff"
+        )
+        assert spare.connections_total == 0  # not straight on to the other endpoint
+        assert "HTTP 429" in manager.health()["binance"].reason
+        await rec.wait(lambda: ("binance", BTC) in rec.pairs(), 10, "the next endpoint, later")
+        await rec.close()
+    assert spare.connections_total == 1

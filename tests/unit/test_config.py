@@ -502,3 +502,23 @@ def test_ws_url_and_ws_urls_in_one_file_must_agree(write: WriteToml) -> None:
 def test_bad_ws_urls_are_one_clear_error(write: WriteToml, value: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         load_settings(write(f"[venues.bybit]\nws_urls = {value}\n"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[venues.okx]\nws_urls = ["ws://h/a", "ws://h/b"]\nws_url = "ws://h/a"\n',
+        '[venues.okx]\nws_url = "ws://h/a"\nws_urls = ["ws://h/a", "ws://h/b"]\n',
+    ],
+)
+def test_agreeing_keys_in_one_file_keep_the_list_in_either_order(
+    write: WriteToml, text: str
+) -> None:
+    assert load_settings(write(text)).venues["okx"].ws_urls == ("ws://h/a", "ws://h/b")
+
+
+@pytest.mark.parametrize("host", ["ws..okx.com", "a" * 64 + ".example"])
+def test_a_host_no_resolver_can_look_up_is_a_config_error(write: WriteToml, host: str) -> None:
+    """Not a UnicodeError later, deep in a connection attempt (or doctor's DNS step)."""
+    with pytest.raises(ConfigError, match=r"venues\.okx\.ws_url must be a URL"):
+        load_settings(write(f'[venues.okx]\nws_url = "wss://{host}/ws/v5/public"\n'))
