@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -243,8 +244,12 @@ async def test_scripted_faults_reach_the_client(cluster: SimCluster) -> None:
 
 
 async def test_a_venue_with_an_unusable_url_never_stops_the_others(cluster: SimCluster) -> None:
-    # Passes config validation, then fails inside the connect call (the host cannot be encoded).
-    settings = settings_for(cluster, **{"venues__okx__ws_url": "ws://a..b/x"})
+    # A URL that fails inside the connect call (the host cannot be encoded). The config now
+    # refuses it, so it is put in past the checks: the feed must survive what it did not expect.
+    settings = settings_for(cluster)
+    bad = "ws://a..b/x"
+    okx = dataclasses.replace(settings.venues["okx"], ws_url=bad, ws_urls=(bad,))
+    settings = dataclasses.replace(settings, venues={**settings.venues, "okx": okx})
     async with FeedManager(settings, SYMBOLS) as manager:
         rec = Recorder(manager)
         others = {p for p in ALL_PAIRS if p[0] != "okx"}
