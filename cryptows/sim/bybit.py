@@ -331,7 +331,7 @@ class BybitSession(Session):
         symbol = book.symbol.canonical
         tape = self.engine.tape(self.server.name, symbol, book.ts_ms)
         stamp = wall_ms()
-        candles = _candles(tape, interval, stamp, limit=2)
+        candles = tape.candles(_INTERVALS[interval], stamp, limit=2)
         current = candles[-1]
         out: list[str] = []
         if last is not None and last[1] < current.open_ms:  # an interval ended since
@@ -496,20 +496,6 @@ def _tick_direction(state: _TradesSent, trade: Trade) -> str:
     return "ZeroPlusTick" if state.rising else "ZeroMinusTick"
 
 
-def _candles(
-    tape: Tape,
-    interval: str,
-    now_ms: int,
-    *,
-    limit: int,
-    start_ms: int | None = None,
-    end_ms: int | None = None,
-) -> list[Candle]:
-    """The tape's candles of Bybit's ``interval``, chosen as :meth:`Tape.candles` does."""
-    period = _INTERVALS[interval]
-    return tape.candles(period, now_ms, limit=limit, start_ms=start_ms, end_ms=end_ms)
-
-
 def _ticker_data(book: TopOfBook, *, with_top: bool) -> dict[str, str]:
     """A spot ticker: the stream's (no bid/ask) or REST's (``bid1Price``... first)."""
     tick, lot = book.tick, lot_of(book.symbol.canonical)
@@ -649,12 +635,12 @@ class BybitSim(SimVenueServer):
         now = wall_ms()
         tape = self.engine.tape(self.name, symbol, now)
         start, end = args.get("start"), args.get("end")
-        candles = _candles(
-            tape,
-            interval,
+        period = _INTERVALS[interval]
+        candles = tape.candles(
+            period,
             now,
             limit=min(1000, max(1, _int(args.get("limit"), 200))),
-            start_ms=None if start is None else period_open(_int(start, 0), _INTERVALS[interval]),
+            start_ms=None if start is None else period_open(_int(start, 0), period),
             end_ms=None if end is None else _int(end, now),
         )
         tick, lot = tick_of(symbol), lot_of(symbol)

@@ -39,6 +39,21 @@ def rehost(urls: Any, server: SimVenueServer, hostname: str) -> Any:
     return urlunsplit((scheme, f"{server.host}:{server.port}", parts.path, parts.query, ""))
 
 
+def ccxt_client(
+    name: str, server: SimVenueServer, config: dict[str, Any], hostname: str = ""
+) -> Any:
+    """ccxt's async pro class ``name`` with ``config`` (rate limiting off), every URL of its
+    endpoint table pointed at ``server`` (:func:`rehost`; ``hostname`` fills ``{hostname}``,
+    default the class's own)."""
+    # Imported here, not at the top of the test modules: importing ccxt costs a second of CPU,
+    # which every xdist worker would pay collecting them whether or not it runs them.
+    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
+
+    exchange = getattr(ccxt.pro, name)({"enableRateLimit": False, **config})
+    exchange.urls["api"] = rehost(exchange.urls["api"], server, hostname or exchange.hostname)
+    return exchange
+
+
 @pytest.fixture
 async def simulated() -> AsyncIterator[Callable[[str], Awaitable[SimVenueServer]]]:
     """Start one simulated venue on a free loopback port: ``server = await simulated("okx")``."""

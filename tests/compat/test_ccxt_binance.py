@@ -25,7 +25,7 @@ import cryptows.sim.server
 from cryptows.clock import wall_ms
 from cryptows.sim.server import SimVenueServer
 from cryptows.sim.universe import lot_of, tick_of
-from tests.compat.conftest import rehost
+from tests.compat.conftest import ccxt_client
 
 SYMBOL = "BTC/USDT"
 TICK = tick_of("BTCUSDT")
@@ -53,13 +53,7 @@ def check_book(book: Any) -> None:
 
 
 def client(server: SimVenueServer, options: dict[str, Any] | None = None) -> Any:
-    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
-    # xdist worker would pay collecting this module whether or not it runs it.
-    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
-
-    exchange = ccxt.pro.binance({"enableRateLimit": False, "options": options or {}})
-    exchange.urls["api"] = rehost(exchange.urls["api"], server, "binance.com")
-    return exchange
+    return ccxt_client("binance", server, {"options": options or {}}, "binance.com")
 
 
 async def test_ccxt_binance_default_markets_ask_the_futures_hosts_too(simulated: Start) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from cryptows.sim.server import SimVenueServer
 from cryptows.sim.universe import lot_of, tick_of
-from tests.compat.conftest import rehost
+from tests.compat.conftest import ccxt_client
 
 SYMBOL, MARKET_ID = "BTC/USDT", "BTCUSDT"
 TICK, LOT = tick_of(MARKET_ID), lot_of(MARKET_ID)
@@ -36,13 +36,7 @@ def check_side(levels: list[Any], descending: bool) -> None:
 
 
 def exchange_for(server: SimVenueServer) -> Any:
-    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
-    # xdist worker would pay collecting this module whether or not it runs it.
-    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
-
-    exchange = ccxt.pro.bybit({"enableRateLimit": False, "options": {"defaultType": "spot"}})
-    exchange.urls["api"] = rehost(exchange.urls["api"], server, exchange.hostname)
-    return exchange
+    return ccxt_client("bybit", server, {"options": {"defaultType": "spot"}})
 
 
 async def same_moment(

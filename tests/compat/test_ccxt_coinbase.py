@@ -19,7 +19,7 @@ from typing import Any
 from cryptows.sim.coinbase import CoinbaseSession
 from cryptows.sim.server import SimVenueServer
 from cryptows.sim.universe import lot_of, tick_of
-from tests.compat.conftest import rehost
+from tests.compat.conftest import ccxt_client
 
 SYMBOL = "BTC/USDT"
 CANONICAL = "BTCUSDT"
@@ -31,21 +31,16 @@ def _on_grid(price: float) -> bool:
 
 
 def _exchange(server: SimVenueServer) -> Any:
-    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
-    # xdist worker would pay collecting this module whether or not it runs it.
-    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
-
-    exchange = ccxt.pro.coinbaseexchange(
+    return ccxt_client(
+        "coinbaseexchange",
+        server,
         {
-            "enableRateLimit": False,
             "apiKey": "simulated-key",
             "secret": base64.b64encode(b"simulated secret of 32 bytes....").decode(),
             "password": "simulated-passphrase",
             "options": {"defaultType": "spot"},
-        }
+        },
     )
-    exchange.urls["api"] = rehost(exchange.urls["api"], server, exchange.hostname)
-    return exchange
 
 
 async def test_ccxt_coinbaseexchange_against_the_simulator(

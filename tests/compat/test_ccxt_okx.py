@@ -22,7 +22,7 @@ import cryptows.sim.server
 from cryptows.clock import wall_ms
 from cryptows.sim.server import SimVenueServer
 from cryptows.sim.universe import lot_of, tick_of
-from tests.compat.conftest import rehost
+from tests.compat.conftest import ccxt_client
 
 SYMBOL = "BTC/USDT"
 TICK = tick_of("BTCUSDT")
@@ -50,12 +50,7 @@ def check_book(book: Any) -> None:
 
 async def test_ccxt_okx_spot(simulated: Start, monkeypatch: pytest.MonkeyPatch) -> None:
     server = await simulated("okx")
-    # Imported here, not at the top: importing ccxt costs a second of CPU, which every
-    # xdist worker would pay collecting this module whether or not it runs it.
-    import ccxt.pro  # type: ignore[import-untyped]  # ccxt ships no type information
-
-    exchange = ccxt.pro.okx({"enableRateLimit": False, "options": {"defaultType": "spot"}})
-    exchange.urls["api"] = rehost(exchange.urls["api"], server, "www.okx.com")
+    exchange = ccxt_client("okx", server, {"options": {"defaultType": "spot"}}, "www.okx.com")
     try:
         async with asyncio.timeout(20):
             await run(exchange, server, monkeypatch)
