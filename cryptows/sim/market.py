@@ -59,6 +59,9 @@ _STEP_VOL = 0.00012  # per-step volatility of the common walk (~1.2 bp per 50 ms
 _CORRELATION = 0.8
 _OFFSET_VOL = 0.000015
 _OFFSET_REVERT = 0.05
+_OWN_WEIGHT = math.sqrt(1 - _CORRELATION**2)  # a symbol's own share of its step
+_OFFSET_KEEP = 1 - _OFFSET_REVERT
+_LOG_NOTIONAL = math.log(20_000)  # the median notional of a quoted size, in USD
 _DISLOCATION_PER_STEP = 1 / 120  # about one every 6 s across the whole market
 _DISLOCATION_MS = (2_000, 5_000)
 _DISLOCATION_SIZE = (0.005, 0.012)
@@ -210,20 +213,25 @@ class MarketEngine:
             self._step()
 
     def _step(self) -> None:
+        # The hot loop of every simulation (tests run it for simulated hours): names bound
+        # once, constants folded. The draws stay the same, in the same order (seeds replay).
         rng = self._rng
-        market = rng.gauss(0, 1)
-        own_weight = math.sqrt(1 - _CORRELATION**2)
+        gauss, draw = rng.gauss, rng.random
+        exp = math.exp
+        market = gauss(0, 1)
         for symbol, state in self._states.items():
-            z = _CORRELATION * market + own_weight * rng.gauss(0, 1)
-            state.mid *= math.exp(_STEP_VOL * z)
-            for venue, offset in state.offsets.items():
-                state.offsets[venue] = (1 - _OFFSET_REVERT) * offset + rng.gauss(0, _OFFSET_VOL)
-                if rng.random() < 0.3:  # sizes change on about a third of the steps
+            z = _CORRELATION * market + _OWN_WEIGHT * gauss(0, 1)
+            state.mid *= exp(_STEP_VOL * z)
+            offsets = state.offsets
+            for venue, offset in offsets.items():
+                offsets[venue] = _OFFSET_KEEP * offset + gauss(0, _OFFSET_VOL)
+                if draw() < 0.3:  # sizes change on about a third of the steps
                     state.sizes[venue] = self._sizes(state.mid)
-                    if rng.random() < 0.5:
+                    if draw() < 0.5:
                         size = max(0.000001, round(rng.expovariate(1.0) * 5_000 / state.mid, 6))
                         self._trade(state, venue, symbol, size)
-        self._active = [d for d in self._active if d.until_ms > self._now_ms]
+        if self._active:
+            self._active = [d for d in self._active if d.until_ms > self._now_ms]
         if self._dislocations_on and rng.random() < _DISLOCATION_PER_STEP:
             symbol = rng.choice(("BTCUSDT", "ETHUSDT", "BTCUSDT", "SOLUSDT"))
             venues = [v for v, profile in self._venues.items() if symbol in profile.listings]
@@ -267,6 +275,6 @@ class MarketEngine:
         return depth(book, key, levels, lot=lot_of(symbol), scale=scale)
 
     def _sizes(self, price: float) -> tuple[float, float]:
-        notional = self._rng.lognormvariate(math.log(20_000), 1.0)
-        other = self._rng.lognormvariate(math.log(20_000), 1.0)
+        notional = self._rng.lognormvariate(_LOG_NOTIONAL, 1.0)
+        other = self._rng.lognormvariate(_LOG_NOTIONAL, 1.0)
         return round(notional / price, 6) or 0.000001, round(other / price, 6) or 0.000001
