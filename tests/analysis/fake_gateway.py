@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ def error_body(message: str, *, type_: str | None = None, code: str | None = Non
     return {"error": error}
 
 
+_SERVER_LOGGERS = ("aiohttp.server", "aiohttp.access", "aiohttp.web")
+
+
 class FakeGateway:
     """``async with FakeGateway() as gw:``; ``gw.script(Reply(...), ...)``; ``gw.base_url``."""
 
@@ -87,12 +91,19 @@ class FakeGateway:
         return str(self._server.make_url("/v1"))
 
     async def __aenter__(self) -> FakeGateway:
+        # The server's own records (a client that gave up on a held-back reply, the access log)
+        # stay out of the root logger: a command run in-process (tests/cli.py) logs there, to
+        # the stderr the test reads.
+        for name in _SERVER_LOGGERS:
+            logging.getLogger(name).propagate = False
         await self._server.start_server()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._release.set()  # end any held-back reply before shutting down
         await self._server.close()
+        for name in _SERVER_LOGGERS:
+            logging.getLogger(name).propagate = True
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(

@@ -1,18 +1,18 @@
-"""`cryptows analyze` as a user runs it: the console script on the demo market, talking to a local
+"""`cryptows analyze` as a user runs it: the command on the demo market, talking to a local
 fake OpenAI-compatible gateway. Every case checks the exit code, what is shown, and that the key
 appears nowhere in stdout or stderr."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.analysis.fake_gateway import FakeGateway, Reply, completion, error_body
+from tests.cli import run
 from tests.integration.conftest import bound
 
 KEY = "sk-test-Zq81-never-show-me"
@@ -29,30 +29,24 @@ GOOD = json.dumps(
 async def _analyze(
     gateway: FakeGateway | None, *args: str, key: str | None = KEY, tmp: Path
 ) -> tuple[int, str, str]:
-    env = dict(os.environ) | {
+    env: dict[str, str | None] = {
         "XDG_CONFIG_HOME": str(tmp / "config"),
         "XDG_STATE_HOME": str(tmp / "state"),
         "CRYPTOWS_LOG_DIR": str(tmp / "log"),
+        "HOLYSHEEP_API_KEY": key,  # None: unset
     }
-    env.pop("HOLYSHEEP_API_KEY", None)
-    if key is not None:
-        env["HOLYSHEEP_API_KEY"] = key
     base = ["--base-url", gateway.base_url] if gateway is not None else []
-    # A process of its own, not in-process (tests/cli.py): the fake gateway runs on this test's
-    # loop, and a command run in a thread would share the process' logging and stdio with it.
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cryptows", "analyze", "--demo", "--window", "1", *base, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-    )  # fmt: skip
+    # In-process (tests/cli.py), in a thread: the fake gateway is served by this test's loop
+    # (its server loggers kept out of the command's log: see FakeGateway).
+    command = ("analyze", "--demo", "--window", "1", *base, *args)
+    gc.collect()  # finalizers of earlier tests' garbage (and what they log) run now, not in it
     async with asyncio.timeout(bound(60)):
-        out, err = await proc.communicate()
-    stdout, stderr = out.decode(), err.decode()
-    assert KEY not in stdout
-    assert KEY not in stderr
+        result = await asyncio.to_thread(run, *command, env=env)
+    assert KEY not in result.stdout
+    assert KEY not in result.stderr
     for log in (tmp / "log").glob("*"):
         assert KEY not in log.read_text()
-    assert proc.returncode is not None
-    return proc.returncode, stdout, stderr
+    return result.returncode, result.stdout, result.stderr
 
 
 async def test_a_good_answer_shows_local_numbers_first_then_the_answer_and_cost(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from cryptows.commands.sim import client_config
 from cryptows.sim.cluster import SimCluster
 from cryptows.sim.faults import apply_fault, parse_fault
+from tests.cli import run
 from tests.integration.conftest import bound
 
 VENUES = {"binance", "bybit", "okx", "coinbase"}
@@ -193,9 +193,7 @@ async def test_arb_demo_json_open_close_pairs_and_valid_lines(tmp_path: Path) ->
     ],
 )
 def test_arb_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    result = subprocess.run(
-        _cli("arb", "--demo", "--json", *args), capture_output=True, text=True, timeout=bound(30)
-    )
+    result = run("arb", "--demo", "--json", *args)  # in-process: tests/cli.py
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -204,12 +202,7 @@ def test_arb_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) ->
 
 @pytest.mark.parametrize("command", ["arb", "quotes"])
 def test_symbol_listed_nowhere_is_exit_2(command: str) -> None:
-    result = subprocess.run(
-        _cli(command, "--demo", "--json", "--duration", "20", "FOOUSDT", "BTCUSDT"),
-        capture_output=True,
-        text=True,
-        timeout=bound(60),
-    )
+    result = run(command, "--demo", "--json", "--duration", "20", "FOOUSDT", "BTCUSDT")
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("cryptows: error: FOOUSDT is not listed on any of binance, bybit")

@@ -59,13 +59,7 @@ def test_bad_values_are_one_line_and_exit_2(args: list[str], fragment: str) -> N
 
 @pytest.mark.parametrize("command", ["quotes", "arb", "watch", "sim", "config"])
 def test_help_has_no_type_noise_and_a_correct_usage_line(command: str) -> None:
-    result = subprocess.run(
-        _cli(command, "--help"),
-        capture_output=True,
-        text=True,
-        timeout=bound(30),
-        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", "TERM": "dumb"},
-    )
+    result = run(command, "--help", env={"COLUMNS": "100", "TERM": "dumb"})
     assert result.returncode == 0, result.stderr
     assert "<bool>" not in result.stdout
     assert "<list" not in result.stdout

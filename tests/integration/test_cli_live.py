@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -59,13 +58,7 @@ def _validate_quote(obj: dict[str, object]) -> None:
 
 @pytest.mark.slow
 def test_quotes_demo_json_every_line_valid() -> None:
-    result = subprocess.run(
-        _cli("quotes", "--demo", "--json", "--duration", "3"),
-        capture_output=True,
-        text=True,
-        timeout=bound(60),
-        env=os.environ.copy(),
-    )
+    result = run("quotes", "--demo", "--json", "--duration", "3")  # in-process: tests/cli.py
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines

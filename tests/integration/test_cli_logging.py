@@ -14,6 +14,7 @@ import pytest
 import typer
 
 from cryptows.cli import app
+from tests.cli import run
 from tests.integration.conftest import bound
 
 KEY = "sk-holysheep-LOGTEST-0123456789"
@@ -85,7 +86,7 @@ def test_quotes_logs_to_the_file_and_stdout_stays_ndjson(tmp_path: Path, where: 
     options = ["-vv", "--log-file", str(log_file)]
     command = ["quotes", "--demo", "--json", "--duration", "2", "BTCUSDT"]
     args = [*command, *options] if where == "after" else [*options, *command]
-    result = _run(*args)
+    result = run(*args)  # in-process: tests/cli.py
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines
@@ -99,7 +100,7 @@ def test_quotes_logs_to_the_file_and_stdout_stays_ndjson(tmp_path: Path, where: 
 
 
 def test_without_a_file_the_log_goes_to_stderr(tmp_path: Path) -> None:
-    result = _run("quotes", "--demo", "--json", "--duration", "2", "-v", "BTCUSDT")
+    result = run("quotes", "--demo", "--json", "--duration", "2", "-v", "BTCUSDT")  # in-process
     assert result.returncode == 0, result.stderr
     assert "cryptows: info: cryptows.commands.session: binance live" in result.stderr
     assert ": debug:" not in result.stderr  # -v is info

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import sys
 
 from websockets.asyncio.client import connect
@@ -12,6 +11,7 @@ from websockets.asyncio.client import connect
 from cryptows.models import Quote
 from cryptows.symbols import parse_symbols
 from cryptows.venues import get_adapter
+from tests.cli import run
 from tests.integration.conftest import bound
 
 
@@ -68,12 +68,7 @@ async def test_dislocate_fault_moves_one_venue_then_ctrl_c_stops() -> None:
 
 
 def test_dislocate_of_a_symbol_the_venue_does_not_list_is_exit_2() -> None:
-    result = subprocess.run(
-        _cli("sim", "--fault", "binance:dislocate=BTCUSD:1.0:4@2"),
-        capture_output=True,
-        text=True,
-        timeout=bound(30),
-    )
+    result = run("sim", "--fault", "binance:dislocate=BTCUSD:1.0:4@2")  # in-process
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         "cryptows: error: bad fault 'binance:dislocate=BTCUSD:1.0:4@2': "
