@@ -170,7 +170,8 @@ def offline_hint(health: dict[str, VenueHealth], *, demo: bool) -> str | None:
         else "still retrying; run `cryptows doctor` to check each venue step by step (DNS, "
         "connect, TLS, handshake, proxy, clock, symbols) with a hint per failure; to try offline "
         "use --demo; behind a proxy set HTTPS_PROXY or ALL_PROXY; where a venue is blocked, "
-        "point [venues.<name>] ws_url/rest_url at a regional endpoint (see `cryptows config show`)"
+        "list a regional endpoint in [venues.<name>] ws_urls (tried in order) and set rest_url "
+        "(see `cryptows config show`)"
     )
     return f"no venue has delivered data after {OFFLINE_HINT_S:g} s ({reasons}); {advice}"
 

@@ -230,6 +230,8 @@ def test_the_offline_hint_points_to_doctor() -> None:
         hint = offline_hint(health, demo=demo)
         assert hint is not None
         assert "cryptows doctor" in hint
+        # The real venues' hint names the list of endpoints a blocked venue falls back along.
+        assert ("ws_urls" in hint) is not demo
 
 
 # -- rendering ------------------------------------------------------------------------------
