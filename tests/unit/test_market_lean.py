@@ -31,6 +31,7 @@ from cryptows.market.usability import Usability
 from cryptows.market.views import symbol_view
 from cryptows.models import Channel, Quote, SymbolStatus, VenueState, VenueStatus
 from cryptows.symbols import parse_symbol
+from tests.unit.test_arbitrage import Codes, Field, int_field
 
 VENUES = ("okx", "binance", "kraken", "coinbase", "bybit")  # deliberately unsorted
 
@@ -40,16 +41,11 @@ VENUES = ("okx", "binance", "kraken", "coinbase", "bybit")  # deliberately unsor
 # ---------------------------------------------------------------------------------------------
 
 _fee = st.one_of(st.sampled_from([0.0, 0.1, 0.25, -0.05, -0.2]), st.floats(-0.5, 1.0))
-_threshold = st.one_of(
-    st.sampled_from([0.0, 0.05, 0.5, -0.3, -50.0, -99.5, -100.0, -150.0, 1e3, 1e6]),
-    st.floats(-2.0, 2.0),
-)
-_price = st.one_of(
-    st.integers(-30, 30).map(lambda t: 100 + t * 0.05),  # around 100, crossing often
-    st.sampled_from([1e-6, 0.01, 49.0, 50.0, 99.999999999, 100.000000001, 200.0, 1e6, 1e12]),
-    st.floats(1e-3, 1e4),
-)
-_size = st.sampled_from([None, 0.5, 1.0, 2.0])
+_THRESHOLDS = [0.0, 0.05, 0.5, -0.3, -50.0, -99.5, -100.0, -150.0, 1e3, 1e6]
+_threshold_float = st.floats(-2.0, 2.0)
+_threshold = st.one_of(st.sampled_from(_THRESHOLDS), _threshold_float)
+_ECHO = "echo"
+_FLOAT = "float"
 
 
 @dataclass(frozen=True)
@@ -65,45 +61,64 @@ class EngineStep:
     threshold: float = 0.0
 
 
-_kind = st.sampled_from(
-    ["set"] * 8 + ["touch", "remove", "tick", "threshold", "silent_set", "silent_remove"]
-)
-_slot = {n: st.integers(0, n - 1) for n in range(2, 11)}
-_dt = st.integers(1, 400)
-_bid = st.one_of(st.none(), _price)
-_spread = st.sampled_from([0.0, 0.0, 0.05, 0.2, -0.1])  # -0.1: a crossed book
-_ECHO = "echo"
-_ask = st.one_of(st.none(), st.just(_ECHO), _price)
-"""``_ECHO``: the bid plus the drawn spread (100.0 without a bid); the same branches, in the
-same order, as ``one_of(none(), just(bid + spread), _price)`` built per draw (built once here:
-a strategy built per draw is validated per draw, which cost most of the test's time)."""
-_usable = st.sampled_from([True] * 5 + [False])
+# A step is ONE draw: its discrete fields are decoded from one drawn bytes string, each to the
+# same values with the same weights as the sampled_from / integers / one_of branch it replaces
+# (a Hypothesis draw costs about 25 µs, and steps drawn field by field made most of this
+# property's time; see test_arbitrage's Field). Only the st.floats branches still draw their
+# float from Hypothesis. The fields, in the order of the step's codes:
+_kind = Field(["set"] * 8 + ["touch", "remove", "tick", "threshold", "silent_set", "silent_remove"])
+_slot = {n: Field(range(n)) for n in range(2, 11)}
+_dt = int_field(1, 400)
+_threshold_branch = Field(["value", _FLOAT])  # the two branches of _threshold
+_threshold_value = Field(_THRESHOLDS)
+# A price (the bid; the ask unless it echoes the bid): 100 + t * 0.05 for t in -30..30 (around
+# 100, crossing often), one of _price_value, or a float; None first: one_of(none(), <price>).
+_bid_branch = Field([None, "tick", "value", _FLOAT])
+_price_tick = int_field(-30, 30)
+_price_value = Field([1e-6, 0.01, 49.0, 50.0, 99.999999999, 100.000000001, 200.0, 1e6, 1e12])
+_price_float = st.floats(1e-3, 1e4)
+_spread = Field([0.0, 0.0, 0.05, 0.2, -0.1])  # -0.1: a crossed book
+_ask_branch = Field([None, _ECHO, "tick", "value", _FLOAT])  # one_of(none(), just(echo), price)
+"""``_ECHO``: the bid plus the drawn spread (100.0 without a bid)."""
+_size = Field([None, 0.5, 1.0, 2.0])
+_usable = Field([True] * 5 + [False])
+_engine_step_codes = Codes(15)
+
+
+def _price(draw: st.DrawFn, branch: str | None, tick: int, value: int) -> float | None:
+    if branch == "tick":
+        return 100 + _price_tick(tick) * 0.05
+    if branch == "value":
+        return _price_value(value)
+    return draw(_price_float) if branch == _FLOAT else None
 
 
 @st.composite
 def engine_steps(draw: st.DrawFn, n_slots: int) -> EngineStep:
-    kind = draw(_kind)
-    slot = draw(_slot[n_slots])
-    dt_ms = draw(_dt)
+    codes = _engine_step_codes.draw(draw)
+    kind, slot, dt_ms = _kind(codes[0]), _slot[n_slots](codes[1]), _dt(codes[2])
     if kind == "threshold":
-        return EngineStep(kind, slot, dt_ms, threshold=draw(_threshold))
+        if _threshold_branch(codes[3]) == _FLOAT:
+            return EngineStep(kind, slot, dt_ms, threshold=draw(_threshold_float))
+        return EngineStep(kind, slot, dt_ms, threshold=_threshold_value(codes[4]))
     if kind not in ("set", "silent_set"):
         return EngineStep(kind, slot, dt_ms)
-    bid = draw(_bid)
-    spread = draw(_spread)
-    ask = draw(_ask)
-    if ask == _ECHO:
-        ask = bid + spread if bid is not None else 100.0
-    assert not isinstance(ask, str)
+    bid_branch, bid_tick, bid_value, spread, ask_branch, ask_tick, ask_value = codes[5:12]
+    bid = _price(draw, _bid_branch(bid_branch), bid_tick, bid_value)
+    ask_kind = _ask_branch(ask_branch)
+    if ask_kind != _ECHO:
+        ask = _price(draw, ask_kind, ask_tick, ask_value)
+    else:
+        ask = bid + _spread(spread) if bid is not None else 100.0
     return EngineStep(
         kind,
         slot,
         dt_ms,
         bid=bid,
         ask=ask if ask is None or ask > 0 else 1e-6,
-        bid_size=draw(_size),
-        ask_size=draw(_size),
-        usable=draw(_usable),
+        bid_size=_size(codes[12]),
+        ask_size=_size(codes[13]),
+        usable=_usable(codes[14]),
     )
 
 
@@ -285,25 +300,36 @@ def test_fees_are_fixed_at_construction() -> None:
 # 2. QuoteSlot == merge_quote.
 # ---------------------------------------------------------------------------------------------
 
-_opt_float = st.one_of(st.none(), st.floats(1.0, 200.0))
+# One draw for a quote's discrete fields (see section 1): its channel, and for each optional
+# field whether it is None (one_of's first branch) or drawn (a float, or exchange_ts_ms).
+_channel = Field(list(Channel))
+_present = Field([False, True])
+_quote_codes = Codes(9)
+_float = st.floats(1.0, 200.0)
+_ts = st.integers(0, 10**6)
+_mono = st.integers(0, 10**9)
 
 
 @st.composite
 def quotes(draw: st.DrawFn) -> Quote:
+    channel, *present, has_ts = _quote_codes.draw(draw)
+    bid, bid_size, ask, ask_size, last, volume, change = (
+        draw(_float) if _present(code) else None for code in present
+    )
     return Quote(
         venue="okx",
         symbol="BTCUSDT",
-        channel=draw(st.sampled_from(Channel)),
-        bid=draw(_opt_float),
-        bid_size=draw(_opt_float),
-        ask=draw(_opt_float),
-        ask_size=draw(_opt_float),
-        last=draw(_opt_float),
-        volume_24h=draw(_opt_float),
-        change_24h_pct=draw(_opt_float),
-        exchange_ts_ms=draw(st.one_of(st.none(), st.integers(0, 10**6))),
-        recv_mono_ns=draw(st.integers(0, 10**9)),
-        recv_wall_ms=draw(st.integers(0, 10**6)),
+        channel=_channel(channel),
+        bid=bid,
+        bid_size=bid_size,
+        ask=ask,
+        ask_size=ask_size,
+        last=last,
+        volume_24h=volume,
+        change_24h_pct=change,
+        exchange_ts_ms=draw(_ts) if _present(has_ts) else None,
+        recv_mono_ns=draw(_mono),
+        recv_wall_ms=draw(_ts),
     )
 
 
@@ -399,16 +425,18 @@ class Reference:
         return [symbol_view(s, self.quotes[s], (), self.usability.check, now) for s in self.symbols]
 
 
-_feed_kind = st.sampled_from(["quote"] * 10 + ["status", "unlist", "tick"])
-_feed_venue = st.sampled_from(VENUES[:4])
-_feed_symbol = st.sampled_from(["BTCUSDT", "BTCUSD"])
-_feed_dt = st.integers(0, 300)
-_feed_tick = st.integers(-20, 20)
-_feed_spread = st.sampled_from([0.0, 0.05, 0.1])
-_feed_channel = st.sampled_from([Channel.BOOK] * 3 + [Channel.TICKER])
-_feed_one_sided = st.sampled_from([None] * 8 + ["bid", "ask"])
-_feed_last = st.one_of(st.none(), st.just(_ECHO))  # the branches of one_of(none(), just(bid))
-_feed_state = st.sampled_from([VenueState.LIVE] * 2 + [VenueState.BACKOFF])
+# A feed event is ONE draw too (see section 1). Its fields, in the order of its codes:
+_feed_kind = Field(["quote"] * 10 + ["status", "unlist", "tick"])
+_feed_venue = Field(VENUES[:4])
+_feed_symbol = Field(["BTCUSDT", "BTCUSD"])
+_feed_dt = int_field(0, 300)
+_feed_tick = int_field(-20, 20)
+_feed_spread = Field([0.0, 0.05, 0.1])
+_feed_channel = Field([Channel.BOOK] * 3 + [Channel.TICKER])
+_feed_one_sided = Field([None] * 8 + ["bid", "ask"])
+_feed_last = Field([None, _ECHO])  # the branches of one_of(none(), just(bid))
+_feed_state = Field([VenueState.LIVE] * 2 + [VenueState.BACKOFF])
+_feed_codes = Codes(12)
 _feed_max_age = st.sampled_from([0, 0, 250])
 _feed_confirm = st.sampled_from([0, 0, 200])
 
@@ -418,22 +446,21 @@ def feed(draw: st.DrawFn) -> tuple[int, int, list[tuple[Any, ...]]]:
     length = draw(_length)
     events: list[tuple[Any, ...]] = []
     for _ in range(length):
-        kind = draw(_feed_kind)
-        venue = draw(_feed_venue)
-        symbol = draw(_feed_symbol)
-        dt = draw(_feed_dt)
+        codes = _feed_codes.draw(draw)
+        kind, venue, symbol = _feed_kind(codes[0]), _feed_venue(codes[1]), _feed_symbol(codes[2])
+        dt = _feed_dt(codes[3])
         if kind == "quote":
-            bid = 100 + draw(_feed_tick) * 0.05
-            ask = bid + draw(_feed_spread)
-            channel = draw(_feed_channel)
-            one_sided = draw(_feed_one_sided)
+            tick, spread, channel, one_sided, bid_size, ask_size, last = codes[4:11]
+            bid = 100 + _feed_tick(tick) * 0.05
+            ask = bid + _feed_spread(spread)
+            side = _feed_one_sided(one_sided)
             events.append(
-                (kind, venue, symbol, dt, channel, None if one_sided == "bid" else bid,
-                 None if one_sided == "ask" else ask, draw(_size), draw(_size),
-                 None if draw(_feed_last) is None else bid)
+                (kind, venue, symbol, dt, _feed_channel(channel), None if side == "bid" else bid,
+                 None if side == "ask" else ask, _size(bid_size), _size(ask_size),
+                 None if _feed_last(last) is None else bid)
             )  # fmt: skip
         elif kind == "status":
-            events.append((kind, venue, symbol, dt, draw(_feed_state)))
+            events.append((kind, venue, symbol, dt, _feed_state(codes[11])))
         else:
             events.append((kind, venue, symbol, dt))
     return draw(_feed_max_age), draw(_feed_confirm), events
