@@ -31,7 +31,7 @@ from cryptows.market.usability import Usability
 from cryptows.market.views import symbol_view
 from cryptows.models import Channel, Quote, SymbolStatus, VenueState, VenueStatus
 from cryptows.symbols import parse_symbol
-from tests.unit.test_arbitrage import Codes, Field, int_field
+from tests.packed import Codes, Field, int_field
 
 VENUES = ("okx", "binance", "kraken", "coinbase", "bybit")  # deliberately unsorted
 
@@ -64,7 +64,7 @@ class EngineStep:
 # A step is ONE draw: its discrete fields are decoded from one drawn bytes string, each to the
 # same values with the same weights as the sampled_from / integers / one_of branch it replaces
 # (a Hypothesis draw costs about 25 µs, and steps drawn field by field made most of this
-# property's time; see test_arbitrage's Field). Only the st.floats branches still draw their
+# property's time; see tests/packed.py). Only the st.floats branches still draw their
 # float from Hypothesis. The fields, in the order of the step's codes:
 _kind = Field(["set"] * 8 + ["touch", "remove", "tick", "threshold", "silent_set", "silent_remove"])
 _slot = {n: Field(range(n)) for n in range(2, 11)}
