@@ -513,8 +513,14 @@ async def test_rest_ticker_trades_candles_stats() -> None:
         async with asyncio.timeout(bound(10)):
             while len(engine.tape("coinbase", "BTCUSDT", wall_ms()).trades) < 10:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
-        _, ticker = await _get(http, base + "/ticker")
-        _, trades = await _get(http, base + "/trades?limit=5")
+            # The tape keeps printing: read the ticker on both sides of the trades and
+            # retry until no trade landed in between, so the two can be compared exactly.
+            while True:
+                _, ticker = await _get(http, base + "/ticker")
+                _, trades = await _get(http, base + "/trades?limit=5")
+                _, after = await _get(http, base + "/ticker")
+                if after["trade_id"] == ticker["trade_id"]:
+                    break
         _, older = await _get(http, base + f"/trades?limit=5&after={trades[-1]['trade_id']}")
         _, candles = await _get(http, base + "/candles?granularity=60")
         _, stats = await _get(http, base + "/stats")
