@@ -246,11 +246,14 @@ class SimVenueServer(Served):
         self.client_closes: deque[ClientClose] = deque(maxlen=1000)
         """How each ended client connection closed, oldest first."""
         self._server: Server | None = None
+        self._stopping = asyncio.Event()
+        """Set by :meth:`stop`: a handshake held back by ``handshake_delay_s`` ends at once."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Bind and start serving."""
+        self._stopping.clear()
         self._server = await serve(
             self._handle,
             self.host,
@@ -264,6 +267,7 @@ class SimVenueServer(Served):
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
+        self._stopping.set()
         for session in list(self.sessions):
             if session.stalled:  # it reads nothing, so it could not complete a closing handshake
                 session.ws.transport.abort()
@@ -383,7 +387,12 @@ class SimVenueServer(Served):
             return missing if isinstance(missing, Response) else json_response(*missing)
         started = time.monotonic()
         if self.faults.handshake_delay_s:
-            await asyncio.sleep(self.faults.handshake_delay_s)
+            # Held back, but not past stop(): the server's close waits for every handshake.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.faults.handshake_delay_s):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return json_response(503, {"code": 0, "msg": "server shutting down"})
         self.handshakes.append((started, time.monotonic()))
         if self.faults.handshake_status is not None:
             status = self.faults.handshake_status

@@ -24,6 +24,11 @@ from cryptows.sim.cluster import SimCluster
 from tests.integration.conftest import SYMBOLS, VENUES, bound, settings_for, until
 
 KEY = "sk-holysheep-test-never-recorded-0123456789"
+# The module's tests share one recording (seconds of streaming): one worker makes it, once
+# (with --dist loadgroup), rather than each worker that draws one of them making its own.
+# Marked slow so that worker starts on them first.
+pytestmark = [pytest.mark.xdist_group("recording"), pytest.mark.slow]
+
 RECORD_S = 3.0
 """Long enough for a dislocation to open, hold and close."""
 
