@@ -125,6 +125,9 @@ class MarketRecorder(FrameTap, Protocol):
     def event(self, event: VenueStatus | SymbolStatus) -> None:
         """A venue state change or a symbol's problem, in the order the market received it."""
 
+    def tick(self, now_ms: int) -> None:
+        """The market's periodic age check ran at ``now_ms`` (a replay runs it there too)."""
+
 
 class MarketNotice(msgspec.Struct, frozen=True, kw_only=True):
     """A warning about the run, said once (e.g. a symbol no two venues list)."""
@@ -398,7 +401,10 @@ class LiveMarket(BackgroundTask):
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
-            self._publish(self.aggregator.tick(self.clock()))
+            now = self.clock()
+            if self.recorder is not None:
+                self.recorder.tick(now)
+            self._publish(self.aggregator.tick(now))
 
     # -- internals --------------------------------------------------------------------------
 

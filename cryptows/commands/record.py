@@ -37,6 +37,7 @@ def header_for(spec: RunSpec) -> Header:
         start_ms=time.time_ns() // 1_000_000,
         start_mono_ns=time.monotonic_ns(),
         demo=spec.demo,
+        ticks=True,  # LiveMarket records each tick of its age check
     )
 
 

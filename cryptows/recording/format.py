@@ -3,8 +3,9 @@
 Each record is a JSON object tagged by ``t``: a raw frame as received (``f``), a connection
 opening (``open``: the next frames of that connection are parsed by a fresh adapter), a venue
 state change (``status``: connecting, live, stale, backing off with the close code in its reason,
-...) or a symbol's problem (``symbol``), each with the receipt times the live client used: wall
-clock ms (``w``, or the event's ``ts_ms``) and monotonic ns (``m``). Nothing secret is ever
+...), a symbol's problem (``symbol``) or a tick of the market's age check (``tick``), each with
+the receipt times the live client used: wall clock ms (``w``, or the event's ``ts_ms``) and
+monotonic ns (``m``). Nothing secret is ever
 written: frames are what public market-data streams send, endpoints are stripped of credentials.
 """
 
@@ -16,8 +17,10 @@ import msgspec
 
 from cryptows.models import SymbolStatus, VenueStatus
 
-FORMAT_VERSION = 1
-"""The version this cryptows writes and reads; a file with another one is refused."""
+FORMAT_VERSION = 2
+"""The version this cryptows writes (2: ``tick`` records)."""
+READS = frozenset({1, 2})
+"""The versions this cryptows reads; a file with another one is refused."""
 SUFFIX = ".ndjson.gz"
 """The conventional file name ending."""
 
@@ -41,6 +44,10 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, tag="header", tag_field=
     """Monotonic ns at the same moment (the clock of the ``m`` fields)."""
     demo: bool
     """The venues were the embedded simulator: a replay is labelled DEMO too."""
+    ticks: bool = False
+    """The market's age-check ticks are recorded (``tick``): a replay plays them where they
+    happened. Without them (format 1, synthetic files) it ticks on every 250 ms boundary of the
+    recording's clock, which can order a confirmation differently from the live run."""
 
 
 _SHORT = {"conn": "c", "venue": "v", "wall_ms": "w", "mono_ns": "m", "text": "d", "data": "b"}
@@ -82,13 +89,23 @@ class SymbolChange(msgspec.Struct, frozen=True, tag="symbol", tag_field="t", ren
     mono_ns: int
 
 
-Record = Connected | Frame | Status | SymbolChange
+class Tick(msgspec.Struct, frozen=True, tag="tick", tag_field="t", rename=_SHORT):
+    """The live market re-checked quote ages and pending opportunities at ``wall_ms``.
+
+    Its moment decides when a candidate opportunity confirms relative to the frames around it,
+    so a replay that plays it there opens the same opportunities, in the same order, as live.
+    """
+
+    wall_ms: int
+
+
+Record = Connected | Frame | Status | SymbolChange | Tick
 """Every line after the header."""
 
 
 def wall_of(record: Record) -> int:
     """The record's wall-clock ms on the recording's clock."""
-    if isinstance(record, Connected | Frame):
+    if isinstance(record, Connected | Frame | Tick):
         return record.wall_ms
     return record.event.ts_ms
 

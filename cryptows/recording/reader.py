@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from cryptows.errors import UsageError
-from cryptows.recording.format import FORMAT_VERSION, Header, Record
+from cryptows.recording.format import FORMAT_VERSION, READS, Header, Record
 
 CHUNK = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
@@ -80,10 +80,10 @@ class RecordingReader:
             raw = None
         if not isinstance(raw, dict) or raw.get("t") != "header":
             raise UsageError(f"{path} is not a cryptows recording (no header line)")
-        if raw.get("format") != FORMAT_VERSION:
+        if raw.get("format") not in READS:
             raise UsageError(
                 f"{path} has recording format version {raw.get('format')!r}; this cryptows "
-                f"reads version {FORMAT_VERSION} (replay it with the cryptows that wrote it)"
+                f"reads versions up to {FORMAT_VERSION} (replay it with the cryptows that wrote it)"
             )
         try:
             return msgspec.convert(raw, Header)

@@ -5,8 +5,10 @@ recorded frame goes to a venue adapter's ``parse`` with its recorded receipt tim
 quotes into :meth:`LiveMarket.put`, as :class:`~cryptows.feed.connection.VenueConnection` does;
 recorded state changes go in as they did live. Time inside the engine is the recording's clock:
 :meth:`ReplayMarket.now_ms` is the time of the last record played, and the age ticker runs at
-each :data:`~cryptows.service.TICK_S` boundary of recorded time, never on the wall clock. So
-replaying a file at ``speed=0`` (as fast as possible) gives the same events every time.
+the recorded ticks (where the live market ran them), or, in a file without them, at each
+:data:`~cryptows.service.TICK_S` boundary of recorded time; never on the wall clock. So
+replaying a file at ``speed=0`` (as fast as possible) gives the same events every time, and
+with recorded ticks the same arbitrage events as the live run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from cryptows.config import Settings
 from cryptows.crash import internal_error
 from cryptows.feed.health import HealthTracker
 from cryptows.models import BadFrame, Quote, VenueHealth, VenueStatus
-from cryptows.recording.format import Connected, Frame, Record, Status, SymbolChange, wall_of
+from cryptows.recording.format import (
+    Connected,
+    Frame,
+    Record,
+    Status,
+    SymbolChange,
+    Tick,
+    wall_of,
+)
 from cryptows.recording.reader import RecordingReader
 from cryptows.service import TICK_S, LiveMarket
 from cryptows.symbols import Symbol
@@ -99,11 +109,12 @@ class ReplayMarket(LiveMarket):
 
     async def _play(self) -> None:
         tick_ms = round(TICK_S * 1000)
+        recorded_ticks = self.reader.header.ticks
         next_tick = self._now_ms + tick_ms
         self._base_s = asyncio.get_running_loop().time()
         for n, record in enumerate(self.reader.records()):
             at = max(wall_of(record), self._now_ms)
-            while next_tick <= at:
+            while not recorded_ticks and next_tick <= at:
                 await self._pace(next_tick)
                 self._now_ms = next_tick
                 self._publish(self.aggregator.tick(next_tick))
@@ -137,6 +148,8 @@ class ReplayMarket(LiveMarket):
         """One record into the market, as the live connection would have put it."""
         if isinstance(record, Frame):
             self._frame(record)
+        elif isinstance(record, Tick):
+            self._publish(self.aggregator.tick(record.wall_ms))  # the live market's own moment
         elif isinstance(record, Connected):
             if record.conn in self._adapters and record.venue in self._trackers:
                 self._trackers[record.venue].reconnects += 1

@@ -20,7 +20,7 @@ import msgspec
 from cryptows.clock import wall_ms
 from cryptows.errors import UsageError
 from cryptows.models import SymbolStatus, VenueStatus
-from cryptows.recording.format import Connected, Frame, Header, Status, SymbolChange
+from cryptows.recording.format import Connected, Frame, Header, Status, SymbolChange, Tick
 
 
 class RecordingWriter:
@@ -75,6 +75,10 @@ class RecordingWriter:
             self._write(Status(event, time.monotonic_ns()))
         else:
             self._write(SymbolChange(event, time.monotonic_ns()))
+
+    def tick(self, now_ms: int) -> None:
+        """The market's age check ran at ``now_ms`` (wall ms, the market's clock)."""
+        self._write(Tick(now_ms))
 
     def flush(self) -> None:
         """Make everything written so far readable from the file (a sync flush)."""

@@ -101,6 +101,7 @@ def test_the_recording_has_the_dislocation_and_no_secret(recorded: Recorded) -> 
     assert KEY.encode() not in text
     assert b'"t":"f"' in text
     assert b'"state":"live"' in text
+    assert b'"t":"tick"' in text  # where the live market ran its age check: a replay runs it there
 
 
 @pytest.mark.parametrize("speed", [0.0, 1.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cryptows.cli import app
+from cryptows.config import load_settings
 from cryptows.errors import UsageError
+from cryptows.market.types import ArbEvent
 from cryptows.models import SymbolStatus, VenueState, VenueStatus
 from cryptows.recording.format import (
     FORMAT_VERSION,
@@ -19,10 +22,13 @@ from cryptows.recording.format import (
     Header,
     Status,
     SymbolChange,
+    Tick,
     public_endpoint,
 )
 from cryptows.recording.reader import RecordingReader
+from cryptows.recording.replay import ReplayMarket
 from cryptows.recording.writer import RecordingWriter
+from cryptows.symbols import parse_symbols
 
 HEADER = Header(
     format=FORMAT_VERSION,
@@ -53,13 +59,15 @@ def test_round_trip_keeps_every_record_in_order(tmp_path: Path) -> None:
     writer.event(status)
     writer.event(SymbolStatus(venue="okx", symbol="BTCUSDT", message="unknown", ts_ms=9))
     write_frames(writer, 3)
+    writer.tick(HEADER.start_ms + 250)
     writer.frame("okx", "okx", b"\x00binary", 1, 2)
     writer.close()
     reader = RecordingReader(path)
     assert reader.header == HEADER
     records = list(reader.records())
     assert [type(r) for r in records] == [Connected, Status, SymbolChange, Frame, Frame, Frame,
-                                          Frame]  # fmt: skip
+                                          Tick, Frame]  # fmt: skip
+    assert records[6] == Tick(HEADER.start_ms + 250)
     assert isinstance(records[1], Status)
     assert records[1].event == status
     last = records[-1]
@@ -71,6 +79,47 @@ def test_round_trip_keeps_every_record_in_order(tmp_path: Path) -> None:
     assert first.text == FRAME
     assert first.wall_ms == HEADER.start_ms
     assert (reader.corrupt, reader.truncated, writer.frames) == (0, False, 4)
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+async def test_a_replay_ticks_where_the_live_market_did(tmp_path: Path, recorded: bool) -> None:
+    """Recorded ticks are played at their own moments (a confirmation then falls between the
+    same frames as live); a file without them ticks on each 250 ms boundary of its clock."""
+    start = HEADER.start_ms
+    header = msgspec.structs.replace(HEADER, ticks=recorded, venues=("binance",))
+    path = tmp_path / "r.ndjson.gz"
+    writer = RecordingWriter(path, header)
+    writer.frame("binance", "binance", FRAME, 5_000_000_000, start + 10)
+    if recorded:
+        writer.tick(start + 137)  # live ticks fall wherever the loop ran them
+        writer.tick(start + 391)
+    writer.frame("binance", "binance", FRAME, 5_600_000_000, start + 600)
+    writer.close()
+    market = ReplayMarket(load_settings(None), parse_symbols(["BTCUSDT"]), ["binance"],
+                          reader=RecordingReader(path), speed=0)  # fmt: skip
+    ticks: list[int] = []
+    tick = market.aggregator.tick
+
+    def spy(now_ms: int) -> list[ArbEvent]:
+        ticks.append(now_ms - start)
+        return tick(now_ms)
+
+    market.aggregator.tick = spy  # type: ignore[method-assign]
+    async with asyncio.timeout(10), market:
+        await market.ended.wait()
+    assert market.frames == 2
+    assert ticks == ([137, 391] if recorded else [250, 500])
+
+
+def test_a_format_1_file_still_replays(tmp_path: Path) -> None:
+    path = tmp_path / "old.ndjson.gz"
+    writer = RecordingWriter(path, msgspec.structs.replace(HEADER, format=1))
+    write_frames(writer, 2)
+    writer.close()
+    reader = RecordingReader(path)
+    assert reader.header.format == 1
+    assert not reader.header.ticks
+    assert len(list(reader.records())) == 2
 
 
 def test_a_file_cut_short_reads_up_to_its_last_flush(tmp_path: Path) -> None:
