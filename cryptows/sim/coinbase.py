@@ -62,6 +62,10 @@ path, product or currency): ``/time``, ``/currencies``, ``/currencies/<id>``, ``
 the maker's), ``/candles`` (``[time, low, high, open, close, volume]`` newest first,
 granularity one of 60/300/900/3600/21600/86400, at most 300 candles, none for an interval
 without trades) and ``/stats``.
+
+Why this module is over 400 lines: it is the venue's whole public market-data surface, WebSocket
+(its channels share the feed's ``sequence``) and REST, which share the formatting
+and the engine reads and must agree with each other.
 """
 
 from __future__ import annotations

