@@ -13,6 +13,7 @@ quote. Every step is bounded by ``feed.open_timeout_s``; each failure is a faile
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 import time
@@ -41,7 +42,15 @@ QUOTE = "first quote"
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
-    """The addresses of ``host`` from the system resolver, as a connection would try them."""
+    """The addresses of ``host`` from the system resolver, as a connection would try them.
+
+    An address literal is its own answer, with no resolver thread (asyncio's connections skip
+    the resolver for one too): a busy machine cannot make ``127.0.0.1`` time out.
+    """
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

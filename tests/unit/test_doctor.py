@@ -3,6 +3,7 @@ an unknown clock, the table's width, the offline hint, and what importing it loa
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from cryptows.doctor import (
     proxy_environment,
     symbol_reports,
 )
+from cryptows.doctor.endpoint import system_resolve
 from cryptows.models import VenueHealth, VenueState
 from cryptows.symbols import parse_symbols
 from cryptows.venues.bybit import BybitAdapter
@@ -279,3 +281,16 @@ def test_the_domain_module_imports_no_ui_and_the_command_definition_no_checks() 
         [sys.executable, "-c", code_domain], capture_output=True, text=True, timeout=60, check=True
     )
     assert domain.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+async def test_an_address_literal_needs_no_resolver(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_resolver(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the resolver was asked about an address literal")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_resolver)
+    assert await system_resolve(host, 443) == [host]
+    with pytest.raises(AssertionError, match="resolver was asked"):
+        await system_resolve("localhost", 443)  # a name still goes to the resolver
