@@ -11,6 +11,9 @@ import sys
 
 def main() -> None:
     """Run the ``cryptows`` command line."""
+    from cryptows import interrupt
+
+    interrupt.install()  # a Ctrl-C that lands in a finalizer while starting up is kept
     try:
         from cryptows.cli import main as cli_main
 

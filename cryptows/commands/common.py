@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptows import config as cfg
-from cryptows import logs
+from cryptows import interrupt, logs
 from cryptows.config import Settings
 from cryptows.crash import internal_error
 from cryptows.errors import CryptowsError, UsageError
@@ -302,6 +302,8 @@ async def stop_on_signals() -> AsyncIterator[asyncio.Event]:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
             installed.append((sig, previous))
+    if interrupt.take_lost():  # Ctrl-C while starting up, dropped by the interpreter
+        stop.set()
     try:
         yield stop
     finally:

@@ -115,6 +115,43 @@ def test_ctrl_c_at_any_moment_exits_0_without_a_traceback(command: str, delay: f
     assert b"Traceback" not in err
 
 
+_DROPPED = """\
+import builtins, sys
+from cryptows.__main__ import main
+
+real_import = builtins.__import__
+
+class Finalizer:
+    def __del__(self):
+        raise KeyboardInterrupt  # Ctrl-C landing in a finalizer: the interpreter drops it
+
+def press_during_start_up(name, *args, **kwargs):
+    if name == "cryptows.cli":
+        builtins.__import__ = real_import
+        Finalizer()  # collected at once
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = press_during_start_up
+sys.argv = ["cryptows", *sys.argv[1:]]
+main()
+"""
+"""The entry point with a Ctrl-C that Python cannot raise (it lands in a finalizer, as CI once
+saw it land in the import system's module-lock callback) just as cryptows starts."""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("command", ["quotes", "arb"])
+def test_a_ctrl_c_the_interpreter_drops_still_stops_the_run(command: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _DROPPED, command, "--demo", "--json"],
+        capture_output=True,
+        timeout=bound(30),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr
+    assert b"Exception ignored" not in proc.stderr
+
+
 @pytest.mark.slow
 def test_unreachable_venues_are_explained_once_and_the_run_exits_1(tmp_path: Path) -> None:
     config = tmp_path / "closed.toml"
