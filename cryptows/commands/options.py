@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from cryptows.crash import crash_log_path
+from cryptows.registry import VENUE_NAMES
 
 PANEL_CONFIG = "Configuration"
 PANEL_OUTPUT = "Output"
@@ -25,10 +26,6 @@ PANEL_ARB = "Arbitrage"
 PANEL_GATEWAY = "Gateway"
 PANEL_LOGGING = "Logging"
 
-VENUE_NAMES = ("binance", "bybit", "okx", "coinbase")
-"""The supported venues, in registry order, for help texts: the names of
-:data:`cryptows.venues.ADAPTERS`, spelled out so that ``--help`` does not import every adapter
-(and msgspec); ``tests/unit/test_bench.py`` checks that they match the registry."""
 VENUE_LIST = ", ".join(VENUE_NAMES)
 """The supported venues, in registry order, for help texts."""
 

@@ -3,7 +3,7 @@
 :data:`SIMULATORS` mirrors the adapter registry (:data:`cryptows.venues.ADAPTERS`): for every
 venue there, the module ``cryptows.sim.<venue>`` names its server class (protocol and market
 facts, :attr:`~cryptows.sim.server.SimVenueServer.profile`) as ``SIMULATOR``. So a new venue is
-its adapter module, its simulator module and one line in the adapter registry.
+its adapter module, its simulator module and its name in :data:`cryptows.registry.VENUE_NAMES`.
 """
 
 from __future__ import annotations

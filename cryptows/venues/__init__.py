@@ -9,19 +9,23 @@ Library API::
 
 from __future__ import annotations
 
+import importlib
+
 from cryptows.errors import VenueNameError
+from cryptows.registry import VENUE_NAMES
 from cryptows.venues.base import HeartbeatPolicy, VenueAdapter, VenueLimits
-from cryptows.venues.binance import BinanceAdapter
-from cryptows.venues.bybit import BybitAdapter
-from cryptows.venues.coinbase import CoinbaseAdapter
-from cryptows.venues.okx import OkxAdapter
 
-ADAPTERS: dict[str, type[VenueAdapter]] = {
-    cls.name: cls for cls in (BinanceAdapter, BybitAdapter, OkxAdapter, CoinbaseAdapter)
-}
-"""Every supported venue, by name, in display order."""
 
-VENUE_NAMES: tuple[str, ...] = tuple(ADAPTERS)
+def _adapter(venue: str) -> type[VenueAdapter]:
+    module = importlib.import_module(f"cryptows.venues.{venue}")
+    cls = getattr(module, "ADAPTER", None)
+    if not (isinstance(cls, type) and issubclass(cls, VenueAdapter) and cls.name == venue):
+        raise TypeError(f"cryptows.venues.{venue} must set ADAPTER to its venue's adapter class")
+    return cls
+
+
+ADAPTERS: dict[str, type[VenueAdapter]] = {name: _adapter(name) for name in VENUE_NAMES}
+"""Every supported venue, by name, in display order (:data:`cryptows.registry.VENUE_NAMES`)."""
 
 
 def adapter_class(name: str) -> type[VenueAdapter]:

@@ -553,3 +553,7 @@ def _int_or_none(value: float | str | None) -> int | None:
         return None if value is None else int(value)
     except ValueError:
         return None
+
+
+ADAPTER = BinanceAdapter
+"""This venue's adapter (found by :data:`cryptows.venues.ADAPTERS`)."""

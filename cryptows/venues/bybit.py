@@ -622,3 +622,7 @@ def _symbol_in_message(message: str) -> str | None:
 def _check_ret_code(code: int, message: str, what: str) -> None:
     if code != 0:
         raise FrameError(f"{what} answered retCode {code}: {message:.100}")
+
+
+ADAPTER = BybitAdapter
+"""This venue's adapter (found by :data:`cryptows.venues.ADAPTERS`)."""

@@ -434,3 +434,7 @@ def _canonical(product_id: str) -> str:
 def _epoch_ms(time: datetime | None) -> int | None:
     """Epoch ms (truncated) of an aware time, computed exactly (no float rounding)."""
     return None if time is None else (time - _EPOCH) // _MS
+
+
+ADAPTER = CoinbaseAdapter
+"""This venue's adapter (found by :data:`cryptows.venues.ADAPTERS`)."""

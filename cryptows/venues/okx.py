@@ -558,3 +558,7 @@ def _code(code: str | int | None) -> str | None:
 def _check_code(code: str | int, message: str, path: str) -> None:
     if str(code) != "0":
         raise FrameError(f"{path} answered code {code}: {message:.100}")
+
+
+ADAPTER = OkxAdapter
+"""This venue's adapter (found by :data:`cryptows.venues.ADAPTERS`)."""

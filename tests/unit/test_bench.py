@@ -428,10 +428,10 @@ def test_help_loads_typer_and_rich_but_not_the_domain() -> None:
     assert result.stderr.strip() == ""  # nothing heavy was loaded
 
 
-def test_help_spells_the_venues_of_the_registry() -> None:
-    from cryptows.commands.options import VENUE_NAMES as HELP_VENUES
+def test_help_names_the_venues_of_the_registry() -> None:
+    from cryptows.commands.options import VENUE_LIST
 
-    assert HELP_VENUES == VENUE_NAMES
+    assert VENUE_LIST == ", ".join(VENUE_NAMES) == ", ".join(ADAPTERS)
 
 
 # -- end to end: the replay server's framing and the workload's bookkeeping -------------------
