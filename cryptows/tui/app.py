@@ -152,6 +152,8 @@ class CryptowsApp(App[None]):
 
     def refresh_now(self) -> None:
         """One refresh: check for failure, then (unless paused) pull a snapshot and show it."""
+        if not self.screen_stack:  # shutting down: the screens go before the timer stops
+            return
         failure = self.market.failure
         if failure is not None:
             self._fail(failure)

@@ -245,3 +245,13 @@ async def test_replay_badge_and_clock_and_pause_stops_the_recording(
         assert market.paused  # a replay's clock stops with the display
         await pilot.press("p")
         assert not market.paused
+
+
+async def test_a_refresh_as_the_app_shuts_down_does_nothing(build: Build) -> None:
+    """The refresh timer can tick once more after the screens are gone (CI saw
+    ScreenStackError from a tick during shutdown): that tick does nothing."""
+    app = build()
+    async with app.run_test(size=(80, 24)):
+        pass
+    assert not app.screen_stack
+    app.refresh_now()  # no ScreenStackError
