@@ -8,24 +8,16 @@ its adapter module, its simulator module and its name in :data:`cryptows.registr
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 
 from cryptows.clock import wall_ms
+from cryptows.registry import VENUE_NAMES, venue_class
 from cryptows.sim.market import MarketEngine, VenueProfile
 from cryptows.sim.server import Served, SimVenueServer
-from cryptows.venues import VENUE_NAMES
 
-
-def _simulator(venue: str) -> type[SimVenueServer]:
-    module = importlib.import_module(f"cryptows.sim.{venue}")
-    cls = getattr(module, "SIMULATOR", None)
-    if not (isinstance(cls, type) and issubclass(cls, SimVenueServer) and cls.name == venue):
-        raise TypeError(f"cryptows.sim.{venue} must set SIMULATOR to its venue's server class")
-    return cls
-
-
-SIMULATORS: dict[str, type[SimVenueServer]] = {name: _simulator(name) for name in VENUE_NAMES}
+SIMULATORS: dict[str, type[SimVenueServer]] = {
+    name: venue_class("cryptows.sim", name, "SIMULATOR", SimVenueServer) for name in VENUE_NAMES
+}
 """Simulated venue classes by venue name (mirrors ``cryptows.venues.ADAPTERS``). The order is
 part of the market seed's meaning: the engine draws its random numbers venue by venue in it."""
 

@@ -9,22 +9,13 @@ Library API::
 
 from __future__ import annotations
 
-import importlib
-
 from cryptows.errors import VenueNameError
-from cryptows.registry import VENUE_NAMES
+from cryptows.registry import VENUE_NAMES, venue_class
 from cryptows.venues.base import HeartbeatPolicy, VenueAdapter, VenueLimits
 
-
-def _adapter(venue: str) -> type[VenueAdapter]:
-    module = importlib.import_module(f"cryptows.venues.{venue}")
-    cls = getattr(module, "ADAPTER", None)
-    if not (isinstance(cls, type) and issubclass(cls, VenueAdapter) and cls.name == venue):
-        raise TypeError(f"cryptows.venues.{venue} must set ADAPTER to its venue's adapter class")
-    return cls
-
-
-ADAPTERS: dict[str, type[VenueAdapter]] = {name: _adapter(name) for name in VENUE_NAMES}
+ADAPTERS: dict[str, type[VenueAdapter]] = {
+    name: venue_class("cryptows.venues", name, "ADAPTER", VenueAdapter) for name in VENUE_NAMES
+}
 """Every supported venue, by name, in display order (:data:`cryptows.registry.VENUE_NAMES`)."""
 
 

@@ -8,8 +8,10 @@ import types
 import pytest
 
 import cryptows.venues as venues
-from cryptows.registry import VENUE_NAMES
+from cryptows.registry import VENUE_NAMES, venue_class
 from cryptows.sim.cluster import SIMULATORS
+from cryptows.sim.server import SimVenueServer
+from cryptows.venues.base import VenueAdapter
 from cryptows.venues.binance import BinanceAdapter
 
 
@@ -20,7 +22,7 @@ def test_adapters_and_simulators_follow_the_one_list() -> None:
         assert SIMULATORS[name].name == name
 
 
-@pytest.mark.parametrize("adapter", [None, BinanceAdapter, "not a class"])
+@pytest.mark.parametrize("adapter", [None, BinanceAdapter, "not a class", SimVenueServer])
 def test_a_venue_module_must_name_its_own_adapter(
     monkeypatch: pytest.MonkeyPatch, adapter: object
 ) -> None:
@@ -28,5 +30,5 @@ def test_a_venue_module_must_name_its_own_adapter(
     if adapter is not None:
         module.ADAPTER = adapter  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cryptows.venues.newvenue", module)
-    with pytest.raises(TypeError, match=r"cryptows\.venues\.newvenue must set ADAPTER"):
-        venues._adapter("newvenue")  # noqa: SLF001 - the registry's own loader
+    with pytest.raises(TypeError, match=r"cryptows\.venues\.newvenue must set ADAPTER to its"):
+        venue_class("cryptows.venues", "newvenue", "ADAPTER", VenueAdapter)
