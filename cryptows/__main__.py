@@ -20,6 +20,10 @@ def main() -> None:
         cli_main()
     except KeyboardInterrupt:  # before any command installed its own handler
         sys.exit(0)
+    except Exception as exc:
+        if interrupt.caused_by_interrupt(exc):  # e.g. a Ctrl-C inside a class's __set_name__
+            sys.exit(0)
+        raise
 
 
 if __name__ == "__main__":

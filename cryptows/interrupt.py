@@ -1,8 +1,11 @@
 """A Ctrl-C the interpreter had to drop is not lost.
 
 Python delivers Ctrl-C as a ``KeyboardInterrupt`` raised wherever the main thread happens to be.
-When that is a finalizer or a weak-reference callback (the import system's module locks have
-one), the interpreter cannot raise it: it prints "Exception ignored in ..." with a traceback and
+When that is a descriptor's ``__set_name__`` (class creation, while modules are imported), it
+comes out wrapped in a ``RuntimeError`` whose cause is the interrupt:
+:func:`caused_by_interrupt` lets the entry point tell that from a bug. When it is a finalizer or
+a weak-reference callback (the import system's module locks have one), the interpreter cannot
+raise it at all: it prints "Exception ignored in ..." with a traceback and
 carries on, and a program that was starting up runs as if the key had never been pressed.
 
 :func:`install` (the entry point's first statement) puts a :data:`sys.unraisablehook` in place
@@ -45,3 +48,17 @@ def take_lost() -> bool:
     global _lost
     lost, _lost = _lost, False
     return lost
+
+
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised *from* a Ctrl-C (its ``__cause__`` chain holds a
+    ``KeyboardInterrupt``), as Python wraps one that lands in a ``__set_name__``. An error
+    merely raised while handling one (``__context__``) does not count: that may be a bug."""
+    seen: set[int] = set()
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return False

@@ -139,11 +139,36 @@ main()
 saw it land in the import system's module-lock callback) just as cryptows starts."""
 
 
+_WRAPPED = """\
+import builtins, sys
+from cryptows.__main__ import main
+
+real_import = builtins.__import__
+
+class Descriptor:
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt  # Python re-raises it as a RuntimeError caused by it
+
+def press_during_start_up(name, *args, **kwargs):
+    if name == "cryptows.cli":
+        builtins.__import__ = real_import
+        type("Imported", (), {"attr": Descriptor()})  # a class being created, as on import
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = press_during_start_up
+sys.argv = ["cryptows", *sys.argv[1:]]
+main()
+"""
+"""A Ctrl-C landing in a descriptor's ``__set_name__`` while modules import (CI saw it in the
+standard library's ``ipaddress``): Python wraps it in a RuntimeError."""
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("command", ["quotes", "arb"])
-def test_a_ctrl_c_the_interpreter_drops_still_stops_the_run(command: str) -> None:
+@pytest.mark.parametrize("wrapper", [_DROPPED, _WRAPPED], ids=["dropped", "wrapped"])
+def test_a_ctrl_c_the_interpreter_drops_still_stops_the_run(command: str, wrapper: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", _DROPPED, command, "--demo", "--json"],
+        [sys.executable, "-c", wrapper, command, "--demo", "--json"],
         capture_output=True,
         timeout=bound(30),
     )
