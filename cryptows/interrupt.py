@@ -21,26 +21,25 @@ import sys
 from typing import Any
 
 _lost = False
+_previous: Any = None
+"""The hook :func:`install` replaced: every other unraisable error still goes to it."""
 
 
-def _hook(previous: Any) -> Any:
-    def hook(unraisable: Any) -> None:
-        global _lost
-        exc_type = unraisable.exc_type
-        if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
-            _lost = True
-            return
-        previous(unraisable)
-
-    return hook
+def _hook(unraisable: Any) -> None:
+    global _lost
+    exc_type = unraisable.exc_type
+    if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
+        _lost = True
+        return
+    _previous(unraisable)
 
 
 def install() -> None:
     """Keep interrupts the interpreter drops (idempotent)."""
-    if not getattr(sys.unraisablehook, "_cryptows", False):
-        hook = _hook(sys.unraisablehook)
-        hook._cryptows = True
-        sys.unraisablehook = hook
+    global _previous
+    if sys.unraisablehook is not _hook:
+        _previous = sys.unraisablehook
+        sys.unraisablehook = _hook
 
 
 def take_lost() -> bool:

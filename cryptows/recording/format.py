@@ -5,8 +5,8 @@ opening (``open``: the next frames of that connection are parsed by a fresh adap
 state change (``status``: connecting, live, stale, backing off with the close code in its reason,
 ...), a symbol's problem (``symbol``) or a tick of the market's age check (``tick``), each with
 the receipt times the live client used: wall clock ms (``w``, or the event's ``ts_ms``) and
-monotonic ns (``m``). Nothing secret is ever
-written: frames are what public market-data streams send, endpoints are stripped of credentials.
+monotonic ns (``m``). Nothing secret is ever written: frames are what public market-data
+streams send, endpoints are stripped of credentials.
 """
 
 from __future__ import annotations

@@ -69,23 +69,29 @@ def test_help_has_no_type_noise_and_a_correct_usage_line(command: str) -> None:
         assert usage.strip() == f"Usage: cryptows {command} [OPTIONS] [SYMBOL]..."
 
 
-_STARTED = """\
+def _entry_point(at_start: str, defined: str = "") -> str:
+    """A ``python -c`` script: the console script's entry point, running the line ``at_start``
+    the moment cryptows code starts, from inside the entry point's own Ctrl-C guard (its first
+    statement imports ``cryptows.cli``), after ``defined`` (definitions it uses)."""
+    return f"""\
 import builtins, sys
 from cryptows.__main__ import main
 
 real_import = builtins.__import__
-
-def announce(name, *args, **kwargs):
-    if name == "cryptows.cli":  # main()'s first statement: inside its Ctrl-C guard
+{defined}
+def at_start(name, *args, **kwargs):
+    if name == "cryptows.cli":
         builtins.__import__ = real_import
-        sys.stderr.write("started\\n")
-        sys.stderr.flush()
+        {at_start}
     return real_import(name, *args, **kwargs)
 
-builtins.__import__ = announce
+builtins.__import__ = at_start
 sys.argv = ["cryptows", *sys.argv[1:]]
 main()
 """
+
+
+_STARTED = _entry_point('sys.stderr.write("started\\n"); sys.stderr.flush()')
 """The console script's entry point, announcing the moment cryptows code starts running, from
 inside the entry point's own Ctrl-C guard. Before that (the interpreter's start-up, this
 wrapper's own lines) is not ours to make Ctrl-C-safe: announcing from the wrapper, just before
@@ -115,50 +121,26 @@ def test_ctrl_c_at_any_moment_exits_0_without_a_traceback(command: str, delay: f
     assert b"Traceback" not in err
 
 
-_DROPPED = """\
-import builtins, sys
-from cryptows.__main__ import main
-
-real_import = builtins.__import__
-
+_DROPPED = _entry_point(
+    "Finalizer()  # collected at once",
+    defined="""
 class Finalizer:
     def __del__(self):
         raise KeyboardInterrupt  # Ctrl-C landing in a finalizer: the interpreter drops it
-
-def press_during_start_up(name, *args, **kwargs):
-    if name == "cryptows.cli":
-        builtins.__import__ = real_import
-        Finalizer()  # collected at once
-    return real_import(name, *args, **kwargs)
-
-builtins.__import__ = press_during_start_up
-sys.argv = ["cryptows", *sys.argv[1:]]
-main()
-"""
+""",
+)
 """The entry point with a Ctrl-C that Python cannot raise (it lands in a finalizer, as CI once
 saw it land in the import system's module-lock callback) just as cryptows starts."""
 
 
-_WRAPPED = """\
-import builtins, sys
-from cryptows.__main__ import main
-
-real_import = builtins.__import__
-
+_WRAPPED = _entry_point(
+    'type("Imported", (), {"attr": Descriptor()})  # a class being created, as on import',
+    defined="""
 class Descriptor:
     def __set_name__(self, owner, name):
         raise KeyboardInterrupt  # Python re-raises it as a RuntimeError caused by it
-
-def press_during_start_up(name, *args, **kwargs):
-    if name == "cryptows.cli":
-        builtins.__import__ = real_import
-        type("Imported", (), {"attr": Descriptor()})  # a class being created, as on import
-    return real_import(name, *args, **kwargs)
-
-builtins.__import__ = press_during_start_up
-sys.argv = ["cryptows", *sys.argv[1:]]
-main()
-"""
+""",
+)
 """A Ctrl-C landing in a descriptor's ``__set_name__`` while modules import (CI saw it in the
 standard library's ``ipaddress``): Python wraps it in a RuntimeError."""
 
